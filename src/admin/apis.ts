@@ -1,0 +1,101 @@
+import { Hono } from "hono";
+import { registryStub } from "../durable/names";
+import type { ApiInput } from "../durable/registry/apis";
+import type { Env } from "../env";
+import { AdminError } from "../errors";
+import { httpUrl, type JsonObject, optionalString, readJson, requiredString, unwrap } from "./input";
+
+const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
+const VERSION = /^[A-Za-z0-9._-]+$/;
+
+/** `twitter`, `/twitter` and `/twitter/` are the same context: `/twitter`. */
+export function normalizeContext(raw: string): string {
+  const context = `/${raw.trim().replace(/^\/+|\/+$/g, "")}`;
+  if (!CONTEXT.test(context))
+    throw new AdminError(400, "invalid_request", "context must be a URL path such as /twitter");
+  return context;
+}
+
+function version(body: JsonObject, required: boolean): string | undefined {
+  const value = required ? requiredString(body, "version", 50) : optionalString(body, "version", 50);
+  if (value !== undefined && !VERSION.test(value)) {
+    throw new AdminError(400, "invalid_request", "version may use letters, digits and . _ - only");
+  }
+  return value;
+}
+
+function endpoint(body: JsonObject, name: string, required: boolean): string | undefined {
+  const value = required ? requiredString(body, name, 2000) : optionalString(body, name, 2000);
+  return value === undefined ? undefined : httpUrl(value, name).replace(/\/+$/, "");
+}
+
+/** `/admin/apis`: published APIs (`/{context}/{version}` on the gateway). */
+export const apiRoutes = new Hono<{ Bindings: Env }>()
+  .post("/", async (c) => {
+    const body = await readJson(c.req.raw);
+    const input: ApiInput = {
+      name: requiredString(body, "name", 100),
+      context: normalizeContext(requiredString(body, "context", 200)),
+      version: version(body, true) as string,
+      productionEndpoint: endpoint(body, "productionEndpoint", true) as string,
+      sandboxEndpoint: endpoint(body, "sandboxEndpoint", false) ?? null,
+    };
+    const created = unwrap(await registryStub(c.env).createApi(input));
+    return c.json(created, 201, { Location: `/admin/apis/${created.id}` });
+  })
+  .get("/", async (c) => c.json(await registryStub(c.env).listApis()))
+  .get("/:id", async (c) => c.json(unwrap(await registryStub(c.env).getApi(c.req.param("id")))))
+  .on(["PUT", "PATCH"], "/:id", async (c) => {
+    const body = await readJson(c.req.raw);
+    const contextValue = optionalString(body, "context", 200);
+    const changes: Partial<ApiInput> = {
+      name: optionalString(body, "name", 100),
+      context: contextValue === undefined ? undefined : normalizeContext(contextValue),
+      version: version(body, false),
+      productionEndpoint: endpoint(body, "productionEndpoint", false),
+      sandboxEndpoint: body.sandboxEndpoint === null ? null : endpoint(body, "sandboxEndpoint", false),
+    };
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    return c.json(unwrap(await registryStub(c.env).updateApi(c.req.param("id"), defined)));
+  })
+  .delete("/:id", async (c) => {
+    unwrap(await registryStub(c.env).deleteApi(c.req.param("id")));
+    return c.body(null, 204);
+  });
+
+/** `/admin/subscriptions`: an application subscribed to an API, with a tier name. */
+export const subscriptionRoutes = new Hono<{ Bindings: Env }>()
+  .post("/", async (c) => {
+    const body = await readJson(c.req.raw);
+    const created = unwrap(
+      await registryStub(c.env).createSubscription(
+        requiredString(body, "applicationId", 100),
+        requiredString(body, "apiId", 100),
+        optionalString(body, "tier", 100) ?? "Unlimited",
+      ),
+    );
+    return c.json(created, 201, { Location: `/admin/subscriptions/${created.id}` });
+  })
+  .get("/", async (c) => {
+    const applicationId = c.req.query("applicationId");
+    const apiId = c.req.query("apiId");
+    return c.json(
+      await registryStub(c.env).listSubscriptions({
+        ...(applicationId ? { applicationId } : {}),
+        ...(apiId ? { apiId } : {}),
+      }),
+    );
+  })
+  .get("/:id", async (c) => c.json(unwrap(await registryStub(c.env).getSubscription(c.req.param("id")))))
+  .on(["PUT", "PATCH"], "/:id", async (c) => {
+    const body = await readJson(c.req.raw);
+    return c.json(
+      unwrap(
+        await registryStub(c.env).updateSubscription(c.req.param("id"), requiredString(body, "tier", 100)),
+      ),
+    );
+  })
+  .delete("/:id", async (c) => {
+    unwrap(await registryStub(c.env).deleteSubscription(c.req.param("id")));
+    return c.body(null, 204);
+  });

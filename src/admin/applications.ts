@@ -1,0 +1,140 @@
+import { Hono } from "hono";
+import type { KeyType } from "../durable/client-record";
+import { registryStub, shardStub } from "../durable/names";
+import { DEFAULT_SHARDS } from "../durable/registry/applications";
+import type { Env } from "../env";
+import { AdminError } from "../errors";
+import { NO_STORE } from "../http/responses";
+import { canonicalUserName } from "../identity";
+import { randomShard } from "../oauth/client-directory";
+import { settle } from "../oauth/shard-result";
+import { MAX_SHARDS } from "../oauth/token-format";
+import {
+  callbackUrl,
+  type JsonObject,
+  optionalBoolean,
+  optionalInteger,
+  optionalString,
+  optionalStringList,
+  readJson,
+  requiredString,
+  unwrap,
+} from "./input";
+
+const MAX_VALIDITY = 10 * 365 * 24 * 3600;
+
+function keyTypeOf(raw: string): KeyType {
+  const upper = raw.toUpperCase();
+  if (upper !== "PRODUCTION" && upper !== "SANDBOX")
+    throw new AdminError(404, "not_found", "key type is PRODUCTION or SANDBOX");
+  return upper;
+}
+
+/** `accessTokenValidity` (seconds; negative = never expires), also accepted as WSO2's `validityPeriod`. */
+function validity(body: JsonObject): number | null | undefined {
+  if (body.accessTokenValidity === null) return null;
+  const name = body.accessTokenValidity !== undefined ? "accessTokenValidity" : "validityPeriod";
+  return optionalInteger(body, name, -MAX_VALIDITY, MAX_VALIDITY);
+}
+
+/** Allowed domains; empty, or WSO2's "All", means every domain. */
+function allowedDomains(body: JsonObject): string[] | undefined {
+  const list = optionalStringList(body, "allowedDomains");
+  if (!list) return undefined;
+  return list.some((domain) => domain.toLowerCase() === "all")
+    ? []
+    : list.map((domain) => domain.toLowerCase());
+}
+
+function callbackUrls(body: JsonObject): string[] | undefined {
+  const many = optionalStringList(body, "callbackUrls");
+  const one = optionalString(body, "callbackUrl", 2000);
+  const list = many ?? (one !== undefined ? [one] : undefined);
+  return list?.map((url, i) => callbackUrl(url, `callbackUrls[${i}]`));
+}
+
+/** `/admin/applications`: applications, their PRODUCTION and SANDBOX keys, secret and token regeneration. */
+export const applicationRoutes = new Hono<{ Bindings: Env }>()
+  .post("/", async (c) => {
+    const body = await readJson(c.req.raw);
+    const owner = canonicalUserName(requiredString(body, "owner", 150));
+    if (!owner)
+      throw new AdminError(
+        400,
+        "invalid_request",
+        "owner must be a user name such as alice or alice@carbon.super",
+      );
+    const created = unwrap(
+      await registryStub(c.env).createApplication({
+        name: requiredString(body, "name", 100),
+        owner,
+        accessTokenValidity: validity(body) ?? null,
+        allowedDomains: allowedDomains(body) ?? [],
+        callbackUrls: callbackUrls(body) ?? [],
+        implicitEnabled: optionalBoolean(body, "implicitEnabled") ?? true,
+        shards: optionalInteger(body, "shards", 1, MAX_SHARDS) ?? DEFAULT_SHARDS,
+      }),
+    );
+    return c.json(created, 201, { ...NO_STORE, Location: `/admin/applications/${created.id}` });
+  })
+  .get("/", async (c) => {
+    const ownerParam = c.req.query("owner");
+    const owner = ownerParam ? canonicalUserName(ownerParam) : null;
+    return c.json(await registryStub(c.env).listApplications(owner));
+  })
+  .get("/:id", async (c) => c.json(unwrap(await registryStub(c.env).getApplication(c.req.param("id")))))
+  .on(["PUT", "PATCH"], "/:id", async (c) => {
+    const body = await readJson(c.req.raw);
+    if (body.owner !== undefined || body.shards !== undefined) {
+      throw new AdminError(400, "invalid_request", "owner and shards cannot be changed");
+    }
+    const changes = {
+      name: optionalString(body, "name", 100),
+      accessTokenValidity: validity(body),
+      allowedDomains: allowedDomains(body),
+      callbackUrls: callbackUrls(body),
+      implicitEnabled: optionalBoolean(body, "implicitEnabled"),
+    };
+    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+    return c.json(unwrap(await registryStub(c.env).updateApplication(c.req.param("id"), defined)));
+  })
+  .delete("/:id", async (c) => {
+    unwrap(await registryStub(c.env).deleteApplication(c.req.param("id")));
+    return c.body(null, 204);
+  })
+  .post("/:id/keys/:keyType/regenerate-secret", async (c) => {
+    const keyType = keyTypeOf(c.req.param("keyType"));
+    return c.json(
+      unwrap(await registryStub(c.env).regenerateSecret(c.req.param("id"), keyType)),
+      200,
+      NO_STORE,
+    );
+  })
+  .post("/:id/keys/:keyType/regenerate-token", async (c) => {
+    // WSO2 Store's "Re-generate": revoke the key's application tokens, then issue a new one.
+    const keyType = keyTypeOf(c.req.param("keyType"));
+    const hasBody = (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type");
+    const body = hasBody ? await readJson(c.req.raw) : {};
+    const scope = optionalString(body, "scope", 1000) ?? null;
+    const registry = registryStub(c.env);
+    const { consumerKey } = unwrap(await registry.revokeApplicationTokens(c.req.param("id"), keyType));
+    const app = unwrap(await registry.getApplication(c.req.param("id")));
+    const route = { consumerKey, shard: randomShard(app.shards) };
+    const token = await settle(
+      c.env,
+      await shardStub(c.env, route).issueToken({
+        route,
+        credentials: { clientId: consumerKey, clientSecret: null, method: "none" },
+        grantType: "client_credentials",
+        scope,
+        user: null,
+        withRefresh: false,
+        allowPublic: true,
+      }),
+    ).catch((error: unknown) => {
+      if (error instanceof Error && "code" in error)
+        throw new AdminError(400, String(error.code), error.message);
+      throw error;
+    });
+    return c.json(token, 200, NO_STORE);
+  });

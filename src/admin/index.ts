@@ -1,0 +1,14 @@
+import { Hono } from "hono";
+import type { Env } from "../env";
+import { requireAdmin } from "./admin-auth";
+import { apiRoutes, subscriptionRoutes } from "./apis";
+import { applicationRoutes } from "./applications";
+import { userRoutes } from "./users";
+
+/** The admin API (CONTRACT.md), behind `Authorization: Bearer <ADMIN_TOKEN>`. */
+export const adminRoutes = new Hono<{ Bindings: Env }>()
+  .use("*", requireAdmin)
+  .route("/users", userRoutes)
+  .route("/applications", applicationRoutes)
+  .route("/apis", apiRoutes)
+  .route("/subscriptions", subscriptionRoutes);

@@ -1,0 +1,89 @@
+/**
+ * Typed configuration, read once per set of bindings. Names and defaults are those of CONTRACT.md;
+ * every duration is in seconds and a negative validity means "never expires".
+ */
+export interface Config {
+  applicationAccessTokenValidity: number;
+  userAccessTokenValidity: number;
+  refreshTokenValidity: number;
+  authorizationCodeValidity: number;
+  timestampSkew: number;
+  refreshTokenReuseGrace: number;
+  gatewayCacheTtl: number;
+  clientDomainHeader: string;
+  removeOAuthHeadersFromOutMessage: boolean;
+}
+
+export const DEFAULT_CONFIG: Config = {
+  applicationAccessTokenValidity: 3600,
+  userAccessTokenValidity: 3600,
+  refreshTokenValidity: 86400,
+  authorizationCodeValidity: 300,
+  timestampSkew: 0,
+  refreshTokenReuseGrace: 30,
+  gatewayCacheTtl: 900,
+  clientDomainHeader: "domain",
+  removeOAuthHeadersFromOutMessage: true,
+};
+
+type ConfigSource = Partial<Record<string, unknown>>;
+
+const cache = new WeakMap<object, Config>();
+
+function integer(source: ConfigSource, name: string, fallback: number): number {
+  const raw = source[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  const value = typeof raw === "number" ? raw : Number(String(raw).trim());
+  if (!Number.isInteger(value)) throw new Error(`config ${name} must be an integer number of seconds`);
+  return value;
+}
+
+function boolean(source: ConfigSource, name: string, fallback: boolean): boolean {
+  const raw = source[name];
+  if (raw === undefined || raw === null || raw === "") return fallback;
+  if (typeof raw === "boolean") return raw;
+  const text = String(raw).trim().toLowerCase();
+  if (text === "true") return true;
+  if (text === "false") return false;
+  throw new Error(`config ${name} must be true or false`);
+}
+
+export function readConfig(source: object): Config {
+  const cached = cache.get(source);
+  if (cached) return cached;
+  const s = source as ConfigSource;
+  const config: Config = {
+    applicationAccessTokenValidity: integer(
+      s,
+      "APPLICATION_ACCESS_TOKEN_VALIDITY",
+      DEFAULT_CONFIG.applicationAccessTokenValidity,
+    ),
+    userAccessTokenValidity: integer(s, "USER_ACCESS_TOKEN_VALIDITY", DEFAULT_CONFIG.userAccessTokenValidity),
+    refreshTokenValidity: integer(s, "REFRESH_TOKEN_VALIDITY", DEFAULT_CONFIG.refreshTokenValidity),
+    authorizationCodeValidity: integer(
+      s,
+      "AUTHORIZATION_CODE_VALIDITY",
+      DEFAULT_CONFIG.authorizationCodeValidity,
+    ),
+    timestampSkew: Math.max(0, integer(s, "TIMESTAMP_SKEW", DEFAULT_CONFIG.timestampSkew)),
+    refreshTokenReuseGrace: Math.max(
+      0,
+      integer(s, "REFRESH_TOKEN_REUSE_GRACE", DEFAULT_CONFIG.refreshTokenReuseGrace),
+    ),
+    gatewayCacheTtl: Math.max(0, integer(s, "GATEWAY_CACHE_TTL", DEFAULT_CONFIG.gatewayCacheTtl)),
+    clientDomainHeader: String(s.CLIENT_DOMAIN_HEADER ?? "").trim() || DEFAULT_CONFIG.clientDomainHeader,
+    removeOAuthHeadersFromOutMessage: boolean(
+      s,
+      "REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE",
+      DEFAULT_CONFIG.removeOAuthHeadersFromOutMessage,
+    ),
+  };
+  cache.set(source, config);
+  return config;
+}
+
+/**
+ * What a client is told in `expires_in` for a token that never expires: the largest signed 32-bit integer
+ * (about 68 years), so that clients which parse it into an `int` or a double keep it exact.
+ */
+export const NEVER_EXPIRES_IN = 2147483647;

@@ -1,0 +1,13 @@
+import type { Env } from "../env";
+import { shardName, type TokenRoute } from "../oauth/token-format";
+
+/** The registry is one named object: the directory of users, applications, keys, APIs and subscriptions. */
+export const REGISTRY_NAME = "registry";
+
+export function registryStub(env: Env) {
+  return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_NAME));
+}
+
+export function shardStub(env: Env, route: TokenRoute) {
+  return env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+}

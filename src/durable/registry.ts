@@ -1,0 +1,194 @@
+import { DurableObject } from "cloudflare:workers";
+import { kvKeys } from "../cache-keys";
+import type { PasswordHash } from "../crypto/password";
+import type { Env } from "../env";
+import { purgeValidation } from "../gateway/validation-cache";
+import type { ClientRecord, KeyType } from "./client-record";
+import { shardStub } from "./names";
+import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
+import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
+import { found, notFound, type RegistryResult } from "./registry/result";
+import { REGISTRY_SCHEMA } from "./registry/schema";
+import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
+
+/** Routing facts of a consumer key, cached in KV and in each isolate. */
+export interface ClientRouting {
+  shards: number;
+  applicationId: string;
+  keyType: KeyType;
+}
+
+type Revocation = "none" | "all" | "application";
+
+/**
+ * The directory: users, applications and their keys, APIs and subscriptions. It is not on the token hot
+ * path: token shards keep a copy of their key's record, which the registry pushes on every change.
+ */
+export class Registry extends DurableObject<Env> {
+  private readonly users: UserStore;
+  private readonly applications: ApplicationStore;
+  private readonly apis: ApiStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    ctx.storage.sql.exec(REGISTRY_SCHEMA);
+    this.users = new UserStore(ctx.storage.sql);
+    this.applications = new ApplicationStore(ctx.storage.sql);
+    this.apis = new ApiStore(ctx.storage.sql);
+  }
+
+  // ---- users --------------------------------------------------------------------------------------------
+  async createUser(user: NewUser): Promise<RegistryResult<UserView>> {
+    return this.users.create(user);
+  }
+  async getUser(username: string): Promise<RegistryResult<UserView>> {
+    return this.users.get(username);
+  }
+  async listUsers(): Promise<UserView[]> {
+    return this.users.list();
+  }
+  async setUserPassword(username: string, password: PasswordHash): Promise<RegistryResult<UserView>> {
+    return this.users.setPassword(username, password);
+  }
+  async deleteUser(username: string): Promise<RegistryResult<{ username: string }>> {
+    return this.users.delete(username);
+  }
+  async getUserCredential(username: string): Promise<UserCredential | null> {
+    return this.users.credential(username);
+  }
+  async recordLogin(username: string, ok: boolean): Promise<void> {
+    this.users.recordLogin(username, ok);
+  }
+
+  // ---- applications and keys ----------------------------------------------------------------------------
+  async createApplication(input: ApplicationInput): Promise<RegistryResult<ApplicationView>> {
+    const created = await this.applications.create(input);
+    if (created.ok) {
+      for (const key of Object.values(created.value.keys)) await this.publishRouting(key.consumerKey);
+    }
+    return created;
+  }
+  async getApplication(id: string): Promise<RegistryResult<ApplicationView>> {
+    return this.applications.get(id);
+  }
+  async listApplications(owner: string | null): Promise<ApplicationView[]> {
+    return this.applications.list(owner);
+  }
+  async updateApplication(
+    id: string,
+    changes: Partial<Omit<ApplicationInput, "owner" | "shards">>,
+  ): Promise<RegistryResult<ApplicationView>> {
+    const updated = this.applications.update(id, changes);
+    if (updated.ok) await this.pushKeys(this.applications.consumerKeys(id), "none");
+    return updated;
+  }
+  async deleteApplication(id: string): Promise<RegistryResult<{ id: string }>> {
+    const consumerKeys = this.applications.consumerKeys(id);
+    if (!this.applications.exists(id)) return notFound(`no application ${id}`);
+    const shards = consumerKeys.map((key) => ({ key, shards: this.applications.shardsOf(key) }));
+    const deleted = this.applications.delete(id);
+    if (!deleted.ok) return deleted;
+    const purge: string[] = [];
+    for (const { key, shards: list } of shards) {
+      for (const shard of list)
+        purge.push(...(await shardStub(this.env, { consumerKey: key, shard }).syncClient(null, "all")));
+      await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
+    }
+    await purgeValidation(this.env, purge);
+    return found({ id });
+  }
+
+  /** New consumer secret; every token issued under the old one is revoked. */
+  async regenerateSecret(
+    id: string,
+    keyType: KeyType,
+  ): Promise<RegistryResult<{ consumerKey: string; consumerSecret: string }>> {
+    const regenerated = await this.applications.regenerateSecret(id, keyType);
+    if (regenerated.ok) await this.pushKeys([regenerated.value.consumerKey], "all");
+    return regenerated;
+  }
+
+  /** Revokes a key's application (client_credentials) tokens before a new one is issued. */
+  async revokeApplicationTokens(
+    id: string,
+    keyType: KeyType,
+  ): Promise<RegistryResult<{ consumerKey: string }>> {
+    const consumerKey = this.applications.consumerKey(id, keyType);
+    if (!consumerKey) return notFound(`no ${keyType} key for application ${id}`);
+    await this.pushKeys([consumerKey], "application");
+    return found({ consumerKey });
+  }
+
+  /** Called by a token shard that has no copy of its key's record yet. */
+  async getClientRecord(consumerKey: string, shard: number): Promise<ClientRecord | null> {
+    const record = this.applications.clientRecord(consumerKey);
+    if (record) this.applications.markShard(consumerKey, shard);
+    return record;
+  }
+
+  async getClientRouting(consumerKey: string): Promise<ClientRouting | null> {
+    const record = this.applications.clientRecord(consumerKey);
+    return record
+      ? { shards: record.shards, applicationId: record.applicationId, keyType: record.keyType }
+      : null;
+  }
+
+  private async publishRouting(consumerKey: string): Promise<void> {
+    const routing = await this.getClientRouting(consumerKey);
+    if (routing) await this.env.VALIDATION_CACHE.put(kvKeys.client(consumerKey), JSON.stringify(routing));
+  }
+
+  /** Pushes the current record of each key to every shard holding a copy, revoking as asked. */
+  private async pushKeys(consumerKeys: string[], revoke: Revocation): Promise<void> {
+    const purge: string[] = [];
+    for (const consumerKey of consumerKeys) {
+      const record = this.applications.clientRecord(consumerKey);
+      const shards = this.applications.shardsOf(consumerKey);
+      const results = await Promise.all(
+        shards.map((shard) => shardStub(this.env, { consumerKey, shard }).syncClient(record, revoke)),
+      );
+      for (const hashes of results) purge.push(...hashes);
+    }
+    await purgeValidation(this.env, purge);
+  }
+
+  // ---- APIs and subscriptions ---------------------------------------------------------------------------
+  async createApi(input: ApiInput): Promise<RegistryResult<ApiView>> {
+    return this.apis.createApi(input);
+  }
+  async getApi(id: string): Promise<RegistryResult<ApiView>> {
+    return this.apis.getApi(id);
+  }
+  async listApis(): Promise<ApiView[]> {
+    return this.apis.listApis();
+  }
+  async updateApi(id: string, changes: Partial<ApiInput>): Promise<RegistryResult<ApiView>> {
+    return this.apis.updateApi(id, changes);
+  }
+  async deleteApi(id: string): Promise<RegistryResult<{ subscriptions: SubscriptionView[] }>> {
+    return this.apis.deleteApi(id);
+  }
+  async createSubscription(
+    applicationId: string,
+    apiId: string,
+    tier: string,
+  ): Promise<RegistryResult<SubscriptionView>> {
+    if (!this.applications.exists(applicationId)) return notFound(`no application ${applicationId}`);
+    return this.apis.createSubscription(applicationId, apiId, tier);
+  }
+  async getSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
+    return this.apis.getSubscription(id);
+  }
+  async findSubscription(applicationId: string, apiId: string): Promise<SubscriptionView | null> {
+    return this.apis.findSubscription(applicationId, apiId);
+  }
+  async listSubscriptions(filter: { applicationId?: string; apiId?: string }): Promise<SubscriptionView[]> {
+    return this.apis.listSubscriptions(filter);
+  }
+  async updateSubscription(id: string, tier: string): Promise<RegistryResult<SubscriptionView>> {
+    return this.apis.updateSubscription(id, tier);
+  }
+  async deleteSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
+    return this.apis.deleteSubscription(id);
+  }
+}

@@ -1,0 +1,60 @@
+/** The registry's SQLite schema: every table and column of it is spelled here. */
+export const REGISTRY_SCHEMA = `
+CREATE TABLE IF NOT EXISTS users (
+  username TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  user_store_domain TEXT NOT NULL,
+  password TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  window_start INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS applications (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  owner TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  access_token_validity INTEGER,
+  allowed_domains TEXT NOT NULL,
+  callback_urls TEXT NOT NULL,
+  implicit_enabled INTEGER NOT NULL DEFAULT 1,
+  shards INTEGER NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (owner, name)
+);
+CREATE TABLE IF NOT EXISTS app_keys (
+  consumer_key TEXT PRIMARY KEY,
+  application_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  key_type TEXT NOT NULL,
+  secret_hash TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (application_id, key_type)
+);
+CREATE TABLE IF NOT EXISTS key_shards (
+  consumer_key TEXT NOT NULL REFERENCES app_keys (consumer_key) ON DELETE CASCADE,
+  shard INTEGER NOT NULL,
+  PRIMARY KEY (consumer_key, shard)
+);
+CREATE TABLE IF NOT EXISTS apis (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  context TEXT NOT NULL,
+  version TEXT NOT NULL,
+  production_endpoint TEXT NOT NULL,
+  sandbox_endpoint TEXT,
+  created_at INTEGER NOT NULL,
+  UNIQUE (context, version)
+);
+CREATE TABLE IF NOT EXISTS subscriptions (
+  id TEXT PRIMARY KEY,
+  application_id TEXT NOT NULL REFERENCES applications (id) ON DELETE CASCADE,
+  api_id TEXT NOT NULL REFERENCES apis (id) ON DELETE CASCADE,
+  tier TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  UNIQUE (application_id, api_id)
+);
+`;
+
+export type SqlRow = Record<string, SqlStorageValue>;

@@ -1,0 +1,117 @@
+import { type Config, NEVER_EXPIRES_IN } from "../../config";
+import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
+import { mintToken, type TokenRoute } from "../../oauth/token-format";
+import type { ClientRecord } from "../client-record";
+import type { TokenResponseBody } from "./protocol";
+import { SPENT_RETENTION_MS, type TokenRow } from "./schema";
+
+export const SEAL_SIBLING = "sibling";
+export const SEAL_SUCCESSOR = "successor";
+
+/** Access-token validity in seconds: the application's override, else the user or application default. */
+export function accessTokenValidity(config: Config, record: ClientRecord, isUserToken: boolean): number {
+  if (record.accessTokenValidity !== null) return record.accessTokenValidity;
+  return isUserToken ? config.userAccessTokenValidity : config.applicationAccessTokenValidity;
+}
+
+/** Epoch ms a token issued at `now` with `validity` seconds expires at; null when it never expires. */
+export function expiryOf(now: number, validity: number): number | null {
+  return validity < 0 ? null : now + validity * 1000;
+}
+
+/**
+ * `expires_in` as the client is told it: what is left, less TIMESTAMP_SKEW (so a client on a clock that runs
+ * ahead still renews in time), never negative. A token that never expires reports NEVER_EXPIRES_IN.
+ */
+export function expiresIn(config: Config, expiresAt: number | null, now: number): number {
+  if (expiresAt === null) return NEVER_EXPIRES_IN;
+  return Math.max(0, Math.floor((expiresAt - now) / 1000) - config.timestampSkew);
+}
+
+export interface MintOptions {
+  grantType: string;
+  user: string | null;
+  scope: string;
+  grantedScope: string;
+  withRefresh: boolean;
+  /** Continue an existing family (refresh rotation); a new grant id otherwise. */
+  family?: string;
+  extra?: string | null;
+}
+
+export interface MintedPair {
+  access: string;
+  refresh: string | null;
+  rows: TokenRow[];
+  body: TokenResponseBody;
+}
+
+/**
+ * Mints an access token (and a refresh token) with their rows. Pure apart from randomness: the caller writes
+ * the rows, so that the write can sit inside a synchronous transaction.
+ */
+export async function mintPair(
+  config: Config,
+  record: ClientRecord,
+  route: TokenRoute,
+  options: MintOptions,
+  now: number,
+): Promise<MintedPair> {
+  const family = options.family ?? randomSecret(16);
+  const access = mintToken(route);
+  const refresh = options.withRefresh ? mintToken(route) : null;
+  const accessHash = await hashSecret(access);
+  const refreshHash = refresh ? await hashSecret(refresh) : null;
+  const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
+  const base = {
+    state: "active" as const,
+    family,
+    grant_type: options.grantType,
+    user: options.user,
+    scope: options.scope,
+    granted_scope: options.grantedScope,
+    key_type: record.keyType,
+    issued_at: now,
+    spent_at: null,
+    successor_hash: null,
+    successor_sealed: null,
+    revoked_at: null,
+    extra: options.extra ?? null,
+  };
+  const rows: TokenRow[] = [
+    {
+      ...base,
+      hash: accessHash,
+      kind: "access",
+      expires_at: accessExpires,
+      sibling_hash: refreshHash,
+      sibling_sealed: refresh ? await sealWith(access, SEAL_SIBLING, refresh) : null,
+      purge_after: accessExpires,
+    },
+  ];
+  const body: TokenResponseBody = {
+    access_token: access,
+    token_type: "Bearer",
+    expires_in: expiresIn(config, accessExpires, now),
+    scope: options.scope,
+  };
+  if (refresh && refreshHash) {
+    const refreshExpires = expiryOf(now, config.refreshTokenValidity);
+    rows.push({
+      ...base,
+      hash: refreshHash,
+      kind: "refresh",
+      expires_at: refreshExpires,
+      sibling_hash: accessHash,
+      sibling_sealed: await sealWith(refresh, SEAL_SIBLING, access),
+      purge_after: refreshExpires === null ? null : refreshExpires,
+    });
+    body.refresh_token = refresh;
+  }
+  return { access, refresh, rows, body };
+}
+
+/** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
+export function spentPurgeAfter(row: TokenRow, now: number): number {
+  return row.expires_at ?? now + SPENT_RETENTION_MS;
+}

@@ -1,0 +1,258 @@
+/**
+ * The SQLite schema of one client token shard. Every SQL statement of the shard lives in this module, so the
+ * storage layout is spelled in one place.
+ *
+ * A row per token, authorization code or spent refresh token, looked up by the SHA-256 of its value; no
+ * value is stored in plaintext. `sibling_sealed` holds the other token of the pair encrypted under a key
+ * derived from this token (revocation headers); `successor_sealed` holds the pair a spent refresh token was
+ * rotated into, encrypted under a key derived from the spent token (retry-safe rotation).
+ */
+export type TokenKind = "access" | "refresh" | "code";
+export type TokenState = "active" | "spent" | "revoked";
+
+export interface TokenRow {
+  hash: string;
+  kind: TokenKind;
+  state: TokenState;
+  family: string;
+  grant_type: string;
+  user: string | null;
+  scope: string;
+  granted_scope: string;
+  key_type: string;
+  issued_at: number;
+  expires_at: number | null;
+  sibling_hash: string | null;
+  sibling_sealed: string | null;
+  spent_at: number | null;
+  successor_hash: string | null;
+  successor_sealed: string | null;
+  revoked_at: number | null;
+  purge_after: number | null;
+  extra: string | null;
+}
+
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS client (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  record TEXT NOT NULL,
+  failures INTEGER NOT NULL DEFAULT 0,
+  window_start INTEGER NOT NULL DEFAULT 0,
+  locked_until INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS tokens (
+  hash TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  state TEXT NOT NULL,
+  family TEXT NOT NULL,
+  grant_type TEXT NOT NULL,
+  user TEXT,
+  scope TEXT NOT NULL,
+  granted_scope TEXT NOT NULL,
+  key_type TEXT NOT NULL,
+  issued_at INTEGER NOT NULL,
+  expires_at INTEGER,
+  sibling_hash TEXT,
+  sibling_sealed TEXT,
+  spent_at INTEGER,
+  successor_hash TEXT,
+  successor_sealed TEXT,
+  revoked_at INTEGER,
+  purge_after INTEGER,
+  extra TEXT
+);
+CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
+CREATE INDEX IF NOT EXISTS tokens_purge ON tokens (purge_after) WHERE purge_after IS NOT NULL;
+`;
+
+const COLUMNS = [
+  "hash",
+  "kind",
+  "state",
+  "family",
+  "grant_type",
+  "user",
+  "scope",
+  "granted_scope",
+  "key_type",
+  "issued_at",
+  "expires_at",
+  "sibling_hash",
+  "sibling_sealed",
+  "spent_at",
+  "successor_hash",
+  "successor_sealed",
+  "revoked_at",
+  "purge_after",
+  "extra",
+] as const;
+
+/** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */
+export const REVOKED_RETENTION_MS = 24 * 3600_000;
+/** How long a spent refresh token that never expires is remembered for reuse detection. */
+export const SPENT_RETENTION_MS = 30 * 24 * 3600_000;
+/** Spent refresh tokens remembered per family for reuse detection (the newest ones). */
+export const SPENT_PER_FAMILY = 8;
+
+type Row = Record<string, SqlStorageValue>;
+
+export class TokenTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  init(): void {
+    this.sql.exec(SCHEMA);
+  }
+
+  find(hash: string): TokenRow | null {
+    const rows = this.sql.exec<Row>("SELECT * FROM tokens WHERE hash = ?", hash).toArray();
+    return (rows[0] as unknown as TokenRow | undefined) ?? null;
+  }
+
+  insert(row: TokenRow): void {
+    const placeholders = COLUMNS.map(() => "?").join(", ");
+    this.sql.exec(
+      `INSERT INTO tokens (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
+      ...COLUMNS.map((column) => row[column]),
+    );
+  }
+
+  markSpent(
+    hash: string,
+    spentAt: number,
+    successorHash: string,
+    successorSealed: string | null,
+    purgeAfter: number,
+  ): void {
+    this.sql.exec(
+      `UPDATE tokens SET state = 'spent', spent_at = ?, successor_hash = ?, successor_sealed = ?,
+         sibling_sealed = NULL, purge_after = ? WHERE hash = ?`,
+      spentAt,
+      successorHash,
+      successorSealed,
+      purgeAfter,
+      hash,
+    );
+  }
+
+  /** Revokes the given rows; returns the hashes of access tokens that were active (to purge from caches). */
+  revoke(where: "hash" | "family", value: string, now: number): string[] {
+    const active = this.sql
+      .exec<{ hash: string }>(
+        `SELECT hash FROM tokens WHERE ${where} = ? AND kind = 'access' AND state = 'active'`,
+        value,
+      )
+      .toArray()
+      .map((r) => r.hash);
+    this.sql.exec(
+      `UPDATE tokens SET state = 'revoked', revoked_at = ?, sibling_sealed = NULL, successor_sealed = NULL,
+         purge_after = MIN(COALESCE(expires_at, ?), ?)
+       WHERE ${where} = ? AND state != 'revoked'`,
+      now,
+      now + REVOKED_RETENTION_MS,
+      now + REVOKED_RETENTION_MS,
+      value,
+    );
+    return active;
+  }
+
+  /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
+  revokeAll(now: number, grantType?: string): string[] {
+    const filter = grantType ? "AND grant_type = ?" : "";
+    const args = grantType ? [grantType] : [];
+    const active = this.sql
+      .exec<{ hash: string }>(
+        `SELECT hash FROM tokens WHERE kind = 'access' AND state = 'active' ${filter}`,
+        ...args,
+      )
+      .toArray()
+      .map((r) => r.hash);
+    this.sql.exec(
+      `UPDATE tokens SET state = 'revoked', revoked_at = ?, sibling_sealed = NULL, successor_sealed = NULL,
+         purge_after = MIN(COALESCE(expires_at, ?), ?)
+       WHERE state != 'revoked' ${filter}`,
+      now,
+      now + REVOKED_RETENTION_MS,
+      now + REVOKED_RETENTION_MS,
+      ...args,
+    );
+    return active;
+  }
+
+  /** Keeps only the newest SPENT_PER_FAMILY spent refresh tokens of a family. */
+  trimSpent(family: string): void {
+    this.sql.exec(
+      `DELETE FROM tokens WHERE family = ? AND state = 'spent' AND hash NOT IN (
+         SELECT hash FROM tokens WHERE family = ? AND state = 'spent' ORDER BY spent_at DESC LIMIT ?)`,
+      family,
+      family,
+      SPENT_PER_FAMILY,
+    );
+  }
+
+  /** Deletes rows no longer needed; returns how many. */
+  purge(now: number): number {
+    return this.sql.exec("DELETE FROM tokens WHERE purge_after IS NOT NULL AND purge_after <= ?", now)
+      .rowsWritten;
+  }
+
+  nextPurge(): number | null {
+    const row = this.sql
+      .exec<{ next: number | null }>(
+        "SELECT MIN(purge_after) AS next FROM tokens WHERE purge_after IS NOT NULL",
+      )
+      .one();
+    return row.next ?? null;
+  }
+
+  count(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tokens").one().n;
+  }
+
+  familyRows(family: string): TokenRow[] {
+    return this.sql
+      .exec<Row>("SELECT * FROM tokens WHERE family = ?", family)
+      .toArray() as unknown as TokenRow[];
+  }
+
+  all(): TokenRow[] {
+    return this.sql.exec<Row>("SELECT * FROM tokens").toArray() as unknown as TokenRow[];
+  }
+}
+
+export interface ClientRow {
+  record: string;
+  failures: number;
+  window_start: number;
+  locked_until: number;
+}
+
+export class ClientTable {
+  constructor(private readonly sql: SqlStorage) {}
+
+  get(): ClientRow | null {
+    const rows = this.sql
+      .exec<Row>("SELECT record, failures, window_start, locked_until FROM client")
+      .toArray();
+    return (rows[0] as unknown as ClientRow | undefined) ?? null;
+  }
+
+  put(record: string): void {
+    this.sql.exec(
+      "INSERT INTO client (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
+      record,
+    );
+  }
+
+  remove(): void {
+    this.sql.exec("DELETE FROM client");
+  }
+
+  setFailures(failures: number, windowStart: number, lockedUntil: number): void {
+    this.sql.exec(
+      "UPDATE client SET failures = ?, window_start = ?, locked_until = ? WHERE id = 1",
+      failures,
+      windowStart,
+      lockedUntil,
+    );
+  }
+}

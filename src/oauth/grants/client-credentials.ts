@@ -1,0 +1,23 @@
+import { shardStub } from "../../durable/names";
+import { randomShard } from "../client-directory";
+import { settle } from "../shard-result";
+import type { Grant } from "./grant";
+
+/** RFC 6749 §4.4: an application access token, no refresh token (§4.4.3), on a random shard of the key. */
+export const clientCredentialsGrant: Grant = {
+  type: "client_credentials",
+  async issue({ env, params, credentials, routing }) {
+    const route = { consumerKey: credentials.clientId, shard: randomShard(routing.shards) };
+    return settle(
+      env,
+      await shardStub(env, route).issueToken({
+        route,
+        credentials,
+        grantType: "client_credentials",
+        scope: params.get("scope") ?? null,
+        user: null,
+        withRefresh: false,
+      }),
+    );
+  },
+};

@@ -1,0 +1,26 @@
+import { clientCredentialsGrant } from "./client-credentials";
+import type { Grant } from "./grant";
+import { passwordGrant } from "./password";
+import { refreshTokenGrant } from "./refresh-token";
+
+/**
+ * The token endpoint's grant registry. An extension grant (RFC 6749 §4.5) is one module implementing
+ * `Grant`, added here; nothing else changes.
+ */
+const grants = new Map<string, Grant>();
+
+export function registerGrant(grant: Grant): void {
+  grants.set(grant.type, grant);
+}
+
+export function findGrant(type: string): Grant | undefined {
+  return grants.get(type);
+}
+
+export function supportedGrantTypes(): string[] {
+  return [...grants.keys()];
+}
+
+registerGrant(clientCredentialsGrant);
+registerGrant(passwordGrant);
+registerGrant(refreshTokenGrant);

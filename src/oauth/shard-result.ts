@@ -1,0 +1,15 @@
+import type { ShardResult } from "../durable/shard/protocol";
+import type { Env } from "../env";
+import { fromErrorData } from "../errors";
+import { purgeValidation } from "../gateway/validation-cache";
+
+/**
+ * Finishes a shard call: first drops from the gateway's cache every access token the call revoked (even when
+ * the call itself was refused, as reuse detection revokes a family and answers invalid_grant), then returns
+ * the value or throws the OAuth error.
+ */
+export async function settle<T>(env: Env, result: ShardResult<T>): Promise<T> {
+  await purgeValidation(env, result.purge);
+  if (!result.ok) throw fromErrorData(result.error);
+  return result.value;
+}

@@ -1,0 +1,114 @@
+import { env, SELF } from "cloudflare:test";
+
+export const ADMIN_TOKEN = "test-admin-token";
+export const ORIGIN = "http://localhost:8787";
+
+export function call(path: string, init: RequestInit = {}): Promise<Response> {
+  return SELF.fetch(`${ORIGIN}${path}`, init);
+}
+
+export async function admin(method: string, path: string, body?: unknown): Promise<Response> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  return call(`/admin${path}`, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
+
+export async function adminJson<T = Record<string, unknown>>(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<T> {
+  const response = await admin(method, path, body);
+  if (response.status >= 300)
+    throw new Error(`${method} ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+export interface Keys {
+  consumerKey: string;
+  consumerSecret: string;
+}
+
+export interface TestApp {
+  id: string;
+  name: string;
+  keys: { PRODUCTION: Keys; SANDBOX: Keys };
+}
+
+let counter = 0;
+export function unique(prefix: string): string {
+  counter += 1;
+  return `${prefix}${counter}${Math.random().toString(36).slice(2, 8)}`;
+}
+
+export async function createUser(
+  username = unique("user"),
+  password = "s3cret-Passw0rd",
+): Promise<{ username: string; password: string; canonical: string }> {
+  const created = await adminJson<{ username: string }>("POST", "/users", { username, password });
+  return { username, password, canonical: created.username };
+}
+
+export async function createApp(options: Record<string, unknown> = {}): Promise<TestApp> {
+  return adminJson<TestApp>("POST", "/applications", { name: unique("app"), owner: "admin", ...options });
+}
+
+export function basic(keys: Keys): string {
+  return `Basic ${btoa(`${keys.consumerKey}:${keys.consumerSecret}`)}`;
+}
+
+export function form(params: Record<string, string>): string {
+  return new URLSearchParams(params).toString();
+}
+
+export async function postForm(
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return call(path, {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+    body: form(params),
+  });
+}
+
+export interface TokenBody {
+  access_token: string;
+  token_type: string;
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+  error?: string;
+  error_description?: string;
+}
+
+export async function token(
+  keys: Keys,
+  params: Record<string, string>,
+): Promise<{ status: number; body: TokenBody; response: Response }> {
+  const response = await postForm("/token", params, { Authorization: basic(keys) });
+  return { status: response.status, body: (await response.json()) as TokenBody, response };
+}
+
+export async function passwordToken(
+  keys: Keys,
+  user: { username: string; password: string },
+  extra: Record<string, string> = {},
+) {
+  const result = await token(keys, {
+    grant_type: "password",
+    username: user.username,
+    password: user.password,
+    ...extra,
+  });
+  if (result.status !== 200)
+    throw new Error(`password grant: ${result.status} ${JSON.stringify(result.body)}`);
+  return result.body;
+}
+
+export { env };
