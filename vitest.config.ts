@@ -11,7 +11,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**"],
+    exclude: ["test/e2e/**", "test/variants/**"],
     testTimeout: 30_000,
   },
 });

@@ -112,3 +112,17 @@ export async function passwordToken(
 }
 
 export { env };
+
+export async function introspect(tokenValue: string): Promise<Record<string, unknown>> {
+  const response = await postForm(
+    "/introspect",
+    { token: tokenValue },
+    { Authorization: `Bearer ${ADMIN_TOKEN}` },
+  );
+  if (response.status !== 200) throw new Error(`introspect: ${response.status} ${await response.text()}`);
+  return (await response.json()) as Record<string, unknown>;
+}
+
+export async function refresh(keys: Keys, refreshToken: string, extra: Record<string, string> = {}) {
+  return token(keys, { grant_type: "refresh_token", refresh_token: refreshToken, ...extra });
+}

@@ -104,7 +104,7 @@ export async function rotateRefreshToken(
         purge,
       };
     }
-    const purge = row.sibling_hash ? tokens.revoke("hash", row.sibling_hash, now) : [];
+    const purge = row.sibling_hash ? tokens.removeAccess(row.sibling_hash) : [];
     tokens.markSpent(hash, now, refreshRow.hash, sealed, spentPurgeAfter(row, now));
     tokens.insert(accessRow);
     tokens.insert(refreshRow);

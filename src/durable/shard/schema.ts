@@ -155,6 +155,17 @@ export class TokenTable {
     return active;
   }
 
+  /**
+   * Deletes an access token superseded by rotation: an unknown token answers exactly as a revoked one, so
+   * keeping it would only grow the family per rotation. Returns its hash if it was active (to purge caches).
+   */
+  removeAccess(hash: string): string[] {
+    const removed = this.sql
+      .exec<{ state: string }>("DELETE FROM tokens WHERE hash = ? AND kind = 'access' RETURNING state", hash)
+      .toArray();
+    return removed.some((row) => row.state === "active") ? [hash] : [];
+  }
+
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
   revokeAll(now: number, grantType?: string): string[] {
     const filter = grantType ? "AND grant_type = ?" : "";

@@ -1,0 +1,67 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { NEVER_EXPIRES_IN } from "../../src/config";
+import { hashSecret } from "../../src/crypto/secrets";
+import { parseTokenRoute, shardName } from "../../src/oauth/token-format";
+import { createApp, createUser, introspect, passwordToken, refresh, token } from "../helpers";
+
+describe("TIMESTAMP_SKEW=300", () => {
+  it("reports 3600 - 300 = 3300 to the client while validators honour the full hour", async () => {
+    const app = await createApp();
+    const before = Date.now();
+    const issued = await token(app.keys.PRODUCTION, { grant_type: "client_credentials" });
+    expect(issued.status).toBe(200);
+    expect(issued.body.expires_in).toBe(3300);
+    const info = await introspect(issued.body.access_token);
+    expect(info.exp).toBeGreaterThanOrEqual(Math.floor(before / 1000) + 3600);
+    expect(info.exp).toBeLessThanOrEqual(Math.floor(Date.now() / 1000) + 3600);
+  });
+
+  it("reports never-expiring tokens as NEVER_EXPIRES_IN, unaffected by the skew", async () => {
+    const app = await createApp();
+    const user = await createUser();
+    const body = await passwordToken(app.keys.PRODUCTION, user);
+    expect(body.expires_in).toBe(NEVER_EXPIRES_IN);
+    const route = parseTokenRoute(body.refresh_token as string);
+    if (!route) throw new Error("bad token");
+    const hash = await hashSecret(body.refresh_token as string);
+    const row = await runInDurableObject(
+      env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route))),
+      (_i, state) => state.storage.sql.exec("SELECT expires_at FROM tokens WHERE hash = ?", hash).one(),
+    );
+    expect(row.expires_at).toBeNull();
+    expect((await introspect(body.access_token)).exp).toBeUndefined();
+  });
+});
+
+describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
+  it("lets exactly one of 50 concurrent refreshes win; the rest get invalid_grant, never a 5xx", async () => {
+    const app = await createApp();
+    const user = await createUser();
+    const first = await passwordToken(app.keys.PRODUCTION, user);
+    const results = await Promise.all(
+      Array.from({ length: 50 }, () => refresh(app.keys.PRODUCTION, first.refresh_token as string)),
+    );
+    const ok = results.filter((result) => result.status === 200);
+    const refused = results.filter(
+      (result) => result.status === 400 && result.body.error === "invalid_grant",
+    );
+    expect(ok.length).toBe(1);
+    expect(refused.length).toBe(49);
+  });
+
+  it("answers a sequential second use with invalid_grant and revokes the family", async () => {
+    const app = await createApp();
+    const user = await createUser();
+    const first = await passwordToken(app.keys.PRODUCTION, user);
+    const second = await refresh(app.keys.PRODUCTION, first.refresh_token as string);
+    expect(second.status).toBe(200);
+    const replay = await refresh(app.keys.PRODUCTION, first.refresh_token as string);
+    expect(replay.status).toBe(400);
+    expect(replay.body.error).toBe("invalid_grant");
+    expect(await introspect(second.body.access_token)).toEqual({ active: false });
+    expect((await refresh(app.keys.PRODUCTION, second.body.refresh_token as string)).body.error).toBe(
+      "invalid_grant",
+    );
+  });
+});
