@@ -76,13 +76,16 @@ export function optionalStringList(body: JsonObject, name: string): string[] | u
   return cleaned;
 }
 
-export function httpUrl(value: string, name: string): string {
-  let url: URL;
+function absoluteUrl(value: string, name: string): URL {
   try {
-    url = new URL(value);
+    return new URL(value);
   } catch {
     throw invalid(`${name} must be an absolute URL`);
   }
+}
+
+export function httpUrl(value: string, name: string): string {
+  const url = absoluteUrl(value, name);
   if (url.protocol !== "http:" && url.protocol !== "https:")
     throw invalid(`${name} must be an http or https URL`);
   if (url.hash) throw invalid(`${name} must not have a fragment`);
@@ -97,12 +100,7 @@ export function unwrap<T>(result: RegistryResult<T>): T {
 
 /** A registered redirect URI: absolute, no fragment (RFC 6749 §3.1.2); private-use schemes allowed (RFC 8252). */
 export function callbackUrl(value: string, name: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw invalid(`${name} must be an absolute URL`);
-  }
+  const url = absoluteUrl(value, name);
   if (["javascript:", "data:", "vbscript:", "file:"].includes(url.protocol))
     throw invalid(`${name} has a forbidden scheme`);
   if (url.hash || value.includes("#")) throw invalid(`${name} must not have a fragment`);
