@@ -15,7 +15,8 @@ import { optionalString, readJson, requiredString, unwrap } from "./input";
 const MAX_PASSWORD = 256;
 
 function userPath(raw: string): string {
-  const username = canonicalUserName(decodeURIComponent(raw));
+  // Hono has already percent-decoded the path parameter.
+  const username = canonicalUserName(raw);
   if (!username) throw new AdminError(404, "not_found", "no such user");
   return username;
 }

@@ -1,0 +1,83 @@
+import { describe, expect, it } from "vitest";
+import { basic, call, createApp } from "../helpers";
+
+/** Whatever a client sends, the answer is never a 5xx. */
+describe("hostile input never yields a 5xx", () => {
+  it("survives malformed forms, headers and paths on every endpoint", async () => {
+    const app = await createApp();
+    const auth = basic(app.keys.PRODUCTION);
+    const bodies = [
+      "%",
+      "%E0%A4%A",
+      "grant_type=%ZZ",
+      "=&=&&",
+      "grant_type=refresh_token&refresh_token=%00%01",
+      `grant_type=refresh_token&refresh_token=${app.keys.PRODUCTION.consumerKey}.63.${"a".repeat(43)}`,
+      `grant_type=refresh_token&refresh_token=${app.keys.PRODUCTION.consumerKey}.007.${"a".repeat(43)}`,
+      "grant_type=password&username=%C0%AF&password=x",
+      `grant_type=password&username=${"a".repeat(5000)}&password=x`,
+      "grant_type=client_credentials&scope=%7F",
+      "token=..&token_type_hint=%FF",
+      "\u0000\u0001binary",
+    ];
+    const authorizations = [
+      auth,
+      "Basic",
+      "Basic ",
+      "Basic %%%",
+      `Basic ${btoa("\u00ff\u00fe:x")}`,
+      "Bearer",
+      "Digest x",
+      `Basic ${btoa(":")}`,
+    ];
+    for (const path of ["/token", "/revoke", "/introspect"]) {
+      for (const body of bodies) {
+        for (const authorization of authorizations) {
+          const response = await call(path, {
+            method: "POST",
+            headers: { Authorization: authorization, "Content-Type": "application/x-www-form-urlencoded" },
+            body,
+          });
+          expect(response.status, `${path} ${body} ${authorization}`).toBeLessThan(500);
+          await response.arrayBuffer();
+        }
+      }
+    }
+    const adminPaths = [
+      "/admin/users/%E0%A4%A",
+      "/admin/users/%25",
+      "/admin/applications/%00",
+      "/admin/apis/..%2f",
+      "/admin/subscriptions/x%20y",
+    ];
+    for (const path of adminPaths) {
+      for (const method of ["GET", "PATCH", "DELETE"]) {
+        const response = await call(path, {
+          method,
+          headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+          body: method === "PATCH" ? '{"password":"x","name":"y"}' : undefined,
+        });
+        expect(response.status, `${method} ${path}`).toBeLessThan(500);
+        await response.arrayBuffer();
+      }
+    }
+    const weirdJson = [
+      '{"username":{"a":1},"password":"x"}',
+      '{"name":"x","owner":"a","accessTokenValidity":1e309}',
+      '{"name":"x","owner":"a","allowedDomains":[null]}',
+      "null",
+      '"str"',
+    ];
+    for (const body of weirdJson) {
+      for (const path of ["/admin/users", "/admin/applications", "/admin/apis", "/admin/subscriptions"]) {
+        const response = await call(path, {
+          method: "POST",
+          headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+          body,
+        });
+        expect(response.status, `${path} ${body}`).toBeLessThan(500);
+        await response.arrayBuffer();
+      }
+    }
+  });
+});
