@@ -12,6 +12,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/variants/**"],
+    // A real HTTP backend (node:http on an ephemeral loopback port) for the gateway tests: inject("gatewayBackend").
+    globalSetup: ["./test/gateway/global-setup.ts"],
     testTimeout: 30_000,
   },
 });

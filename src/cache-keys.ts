@@ -4,4 +4,10 @@ export const kvKeys = {
   client: (consumerKey: string) => `client:${consumerKey}`,
   /** Gateway validation result of an access token, by the token's SHA-256. */
   validation: (tokenHash: string) => `token:${tokenHash}`,
+  /** Revocation marker of an access token, by hash: shadows any validation entry a racing fill wrote back. */
+  revoked: (tokenHash: string) => `revoked:${tokenHash}`,
+  /** Gateway routing table: every published API (`/{context}/{version}` and endpoints). Written by the registry. */
+  gatewayApis: () => "gateway:apis",
+  /** Gateway facts of a consumer key: application, allowed domains, subscriptions. Written by the registry. */
+  gatewayKey: (consumerKey: string) => `gateway:key:${consumerKey}`,
 } as const;

@@ -2,9 +2,11 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin";
 import type { Env } from "./env";
 import { AdminError, OAuthError } from "./errors";
+import { gatewayCall } from "./gateway";
 import { errorResponse } from "./http/error-response";
-import { jsonResponse } from "./http/responses";
+import { authorizeRoutes } from "./oauth/authorize/endpoint";
 import { introspectEndpoint } from "./oauth/introspect-endpoint";
+import { metadataEndpoint } from "./oauth/metadata";
 import { revokeEndpoint } from "./oauth/revoke-endpoint";
 import { tokenEndpoint } from "./oauth/token-endpoint";
 
@@ -23,6 +25,8 @@ app.post("/introspect", introspectEndpoint);
 app.all("/token", oauthMethodNotAllowed);
 app.all("/revoke", oauthMethodNotAllowed);
 app.all("/introspect", oauthMethodNotAllowed);
+app.route("/authorize", authorizeRoutes);
+app.get("/.well-known/oauth-authorization-server", metadataEndpoint);
 app.route("/admin", adminRoutes);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
@@ -30,7 +34,8 @@ app.notFound((c) => {
   if (new URL(c.req.url).pathname.startsWith("/admin")) {
     return errorResponse(new AdminError(404, "not_found", "no such admin resource"), c);
   }
-  return jsonResponse({ error: "not_found", error_description: "no route or API matches this path" }, 404);
+  // Everything else is the API gateway's: a call to a published /{context}/{version}, or its 404.
+  return gatewayCall(c);
 });
 app.onError((error, c) => errorResponse(error, c));
 

@@ -3,16 +3,26 @@ import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
 import type { Env } from "../env";
 import { AdminError } from "../errors";
+import { isReservedContext } from "../gateway/reserved-paths";
 import { httpUrl, type JsonObject, optionalString, readJson, requiredString, unwrap } from "./input";
 
 const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 const VERSION = /^[A-Za-z0-9._-]+$/;
 
-/** `twitter`, `/twitter` and `/twitter/` are the same context: `/twitter`. */
+/**
+ * `twitter`, `/twitter` and `/twitter/` are the same context: `/twitter`. A context under one of the service's
+ * own paths (`/token`, `/admin`, ...) is refused: the gateway only sees paths no other route took.
+ */
 export function normalizeContext(raw: string): string {
   const context = `/${raw.trim().replace(/^\/+|\/+$/g, "")}`;
   if (!CONTEXT.test(context))
     throw new AdminError(400, "invalid_request", "context must be a URL path such as /twitter");
+  if (isReservedContext(context))
+    throw new AdminError(
+      400,
+      "invalid_request",
+      `context ${context} is reserved for the service's own endpoints`,
+    );
   return context;
 }
 
@@ -24,9 +34,19 @@ function version(body: JsonObject, required: boolean): string | undefined {
   return value;
 }
 
+/**
+ * A backend endpoint: an absolute http(s) URL the gateway appends the path remainder and the caller's query to,
+ * so it may not carry a query of its own, nor credentials (nothing secret is stored in plaintext).
+ */
 function endpoint(body: JsonObject, name: string, required: boolean): string | undefined {
   const value = required ? requiredString(body, name, 2000) : optionalString(body, name, 2000);
-  return value === undefined ? undefined : httpUrl(value, name).replace(/\/+$/, "");
+  if (value === undefined) return undefined;
+  const url = new URL(httpUrl(value, name));
+  if (url.search || value.includes("?"))
+    throw new AdminError(400, "invalid_request", `${name} must not have a query string`);
+  if (url.username || url.password)
+    throw new AdminError(400, "invalid_request", `${name} must not carry credentials`);
+  return value.replace(/\/+$/, "");
 }
 
 /** `/admin/apis`: published APIs (`/{context}/{version}` on the gateway). */

@@ -1,18 +1,22 @@
 import { DurableObject } from "cloudflare:workers";
 import { type Config, readConfig } from "../config";
-import { verifyPassword } from "../crypto/password";
 import { hashSecret, timingSafeEqual, unsealWith } from "../crypto/secrets";
 import type { Env } from "../env";
 import { OAuthError, oauthErrorData } from "../errors";
 import { type ClientCredentials, invalidClient } from "../oauth/client-credentials";
 import { grantScope } from "../oauth/scope";
 import type { TokenRoute } from "../oauth/token-format";
+import { verifyUser } from "../oauth/user-authentication";
 import type { ClientRecord } from "./client-record";
 import { type FailureState, lockedFor, recordFailure } from "./lockout";
 import { registryStub, shardStub } from "./names";
-import { mintPair, SEAL_SIBLING } from "./shard/minting";
+import { type CodeContext, issueCode, redeemCode } from "./shard/codes";
+import { isPublicClientGrant, mintPair, SEAL_SIBLING } from "./shard/minting";
 import type {
   AccessTokenFacts,
+  AuthorizationClient,
+  CodeIssueRequest,
+  CodeRedeemRequest,
   Introspection,
   IssueRequest,
   PasswordRequest,
@@ -96,12 +100,7 @@ export class ClientShard extends DurableObject<Env> {
     const presentedHash =
       credentials.clientSecret === null ? null : await hashSecret(credentials.clientSecret);
     const now = Date.now();
-    const row = this.clients.get();
-    const state: FailureState = {
-      failures: row?.failures ?? 0,
-      windowStart: row?.window_start ?? 0,
-      lockedUntil: row?.locked_until ?? 0,
-    };
+    const state = this.failureState();
     const wait = lockedFor(state, now);
     if (wait > 0) {
       const error = invalidClient(`too many failed authentication attempts; try again in ${wait} seconds`);
@@ -134,12 +133,7 @@ export class ClientShard extends DurableObject<Env> {
       return;
     }
     const now = Date.now();
-    const row = this.clients.get();
-    const before: FailureState = {
-      failures: row?.failures ?? 0,
-      windowStart: row?.window_start ?? 0,
-      lockedUntil: row?.locked_until ?? 0,
-    };
+    const before = this.failureState();
     const next = recordFailure(before, now);
     this.clients.setFailures(next.failures, next.windowStart, next.lockedUntil);
     if (next.lockedUntil > now && next.lockedUntil !== before.lockedUntil) {
@@ -152,6 +146,15 @@ export class ClientShard extends DurableObject<Env> {
         ),
       );
     }
+  }
+
+  private failureState(): FailureState {
+    const row = this.clients.get();
+    return {
+      failures: row?.failures ?? 0,
+      windowStart: row?.window_start ?? 0,
+      lockedUntil: row?.locked_until ?? 0,
+    };
   }
 
   /** Home shard only: counts a failure seen by another shard; returns the key's lock expiry (0 if none). */
@@ -209,20 +212,9 @@ export class ClientShard extends DurableObject<Env> {
     });
   }
 
+  /** Resource-owner authentication, shared with the login page (src/oauth/user-authentication.ts). */
   private async verifyUser(username: string, password: string): Promise<string> {
-    const registry = registryStub(this.env);
-    const credential = await registry.getUserCredential(username);
-    if (!credential) throw new OAuthError("invalid_grant", "invalid username or password");
-    if (credential.lockedFor > 0) {
-      throw new OAuthError(
-        "invalid_grant",
-        `the account is locked after failed log-ins; try again in ${credential.lockedFor} seconds`,
-      );
-    }
-    const ok = await verifyPassword(password, credential.password);
-    await registry.recordLogin(credential.username, ok);
-    if (!ok) throw new OAuthError("invalid_grant", "invalid username or password");
-    return credential.username;
+    return verifyUser(this.env, username, password);
   }
 
   private async mint(
@@ -253,7 +245,9 @@ export class ClientShard extends DurableObject<Env> {
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
     let purge: string[] = [];
     const result = await this.run(async () => {
-      const record = await this.authenticate(request.route, request.credentials, false);
+      const presented = this.tokens.find(await hashSecret(request.refreshToken));
+      const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
+      const record = await this.authenticate(request.route, request.credentials, allowPublic);
       const outcome = await rotateRefreshToken(
         {
           config: this.config,
@@ -273,6 +267,58 @@ export class ClientShard extends DurableObject<Env> {
     result.purge = purge;
     if (result.ok) await this.scheduleCleanup(Date.now() + 60_000);
     return result;
+  }
+
+  // ---- authorization endpoint (RFC 6749 §4.1, §4.2) ------------------------------------------------------
+
+  /** What /authorize shows and checks about the client: name, callback URLs, whether implicit is on. */
+  async describeClient(route: TokenRoute): Promise<AuthorizationClient | null> {
+    const record = await this.loadClient(route);
+    if (!record || record.consumerKey !== route.consumerKey) return null;
+    return {
+      consumerKey: record.consumerKey,
+      applicationName: record.applicationName,
+      keyType: record.keyType,
+      tenant: record.tenant,
+      callbackUrls: record.callbackUrls,
+      implicitEnabled: record.implicitEnabled,
+    };
+  }
+
+  /** Mints an authorization code for a user who approved the request on this (the user's) shard. */
+  async issueAuthorizationCode(request: CodeIssueRequest): Promise<ShardResult<{ code: string }>> {
+    return this.run(async () => {
+      const record = await this.loadClient(request.route);
+      if (!record || record.consumerKey !== request.route.consumerKey) throw invalidClient("unknown client");
+      const issued = await issueCode(this.codeContext(record, request.route), request, Date.now());
+      await this.scheduleCleanup(issued.purgeAfter);
+      return { code: issued.code };
+    });
+  }
+
+  /** RFC 6749 §4.1.3: exchanges a code (see src/durable/shard/codes.ts). Public clients are held to PKCE there. */
+  async redeemAuthorizationCode(request: CodeRedeemRequest): Promise<ShardResult<TokenResponseBody>> {
+    let purge: string[] = [];
+    const result = await this.run(async () => {
+      const record = await this.authenticate(request.route, request.credentials, true);
+      const outcome = await redeemCode(this.codeContext(record, request.route), request, Date.now());
+      purge = outcome.purge;
+      if (outcome.error) throw outcome.error;
+      await this.scheduleCleanup(outcome.purgeAfter);
+      return outcome.body as TokenResponseBody;
+    });
+    result.purge = purge;
+    return result;
+  }
+
+  private codeContext(record: ClientRecord, route: TokenRoute): CodeContext {
+    return {
+      config: this.config,
+      record,
+      route,
+      tokens: this.tokens,
+      transaction: (fn) => this.ctx.storage.transactionSync(fn),
+    };
   }
 
   // ---- revocation and introspection ---------------------------------------------------------------------

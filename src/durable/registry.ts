@@ -1,7 +1,10 @@
 import { DurableObject } from "cloudflare:workers";
 import { kvKeys } from "../cache-keys";
 import type { PasswordHash } from "../crypto/password";
+import { randomSecret } from "../crypto/secrets";
 import type { Env } from "../env";
+import type { KeyFacts, RouteTable } from "../gateway/facts";
+import { GatewayPublisher } from "../gateway/publisher";
 import { purgeValidation } from "../gateway/validation-cache";
 import type { ClientRecord, KeyType } from "./client-record";
 import { shardStub } from "./names";
@@ -20,6 +23,9 @@ export interface ClientRouting {
 
 type Revocation = "none" | "all" | "application";
 
+/** Storage key of the browser-form signing secret. */
+const FORM_SIGNING_SECRET = "form-signing-secret";
+
 /**
  * The directory: users, applications and their keys, APIs and subscriptions. It is not on the token hot
  * path: token shards keep a copy of their key's record, which the registry pushes on every change.
@@ -28,6 +34,8 @@ export class Registry extends DurableObject<Env> {
   private readonly users: UserStore;
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
+  /** Writes the gateway's routing table and consumer-key facts to KV (src/gateway/publisher.ts). */
+  private readonly gateway: GatewayPublisher;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -35,6 +43,17 @@ export class Registry extends DurableObject<Env> {
     this.users = new UserStore(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);
+    this.gateway = new GatewayPublisher(env, {
+      apis: () => this.apis.listApis(),
+      key: (consumerKey) => {
+        const record = this.applications.clientRecord(consumerKey);
+        if (!record) return null;
+        return {
+          record,
+          subscriptions: this.apis.listSubscriptions({ applicationId: record.applicationId }),
+        };
+      },
+    });
   }
 
   // ---- users --------------------------------------------------------------------------------------------
@@ -60,6 +79,19 @@ export class Registry extends DurableObject<Env> {
     this.users.recordLogin(username, ok);
   }
 
+  // ---- browser forms ------------------------------------------------------------------------------------
+  /**
+   * A random secret generated on first use and kept: the key material the login and consent pages derive
+   * their CSRF-protection HMAC key from (src/oauth/authorize/form-signing.ts). No configuration needed.
+   */
+  async formSigningSecret(): Promise<string> {
+    const existing = this.ctx.storage.kv.get<string>(FORM_SIGNING_SECRET);
+    if (existing) return existing;
+    const secret = randomSecret(32);
+    this.ctx.storage.kv.put(FORM_SIGNING_SECRET, secret);
+    return secret;
+  }
+
   // ---- applications and keys ----------------------------------------------------------------------------
   async createApplication(input: ApplicationInput): Promise<RegistryResult<ApplicationView>> {
     const created = await this.applications.create(input);
@@ -80,6 +112,7 @@ export class Registry extends DurableObject<Env> {
   ): Promise<RegistryResult<ApplicationView>> {
     const updated = this.applications.update(id, changes);
     if (updated.ok) await this.pushKeys(this.applications.consumerKeys(id), "none");
+    if (updated.ok) await this.gateway.republishKeys(this.applications.consumerKeys(id));
     return updated;
   }
   async deleteApplication(id: string): Promise<RegistryResult<{ id: string }>> {
@@ -95,6 +128,7 @@ export class Registry extends DurableObject<Env> {
       await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
     }
     await purgeValidation(this.env, purge);
+    await this.gateway.republishKeys(consumerKeys);
     return found({ id });
   }
 
@@ -154,7 +188,9 @@ export class Registry extends DurableObject<Env> {
 
   // ---- APIs and subscriptions ---------------------------------------------------------------------------
   async createApi(input: ApiInput): Promise<RegistryResult<ApiView>> {
-    return this.apis.createApi(input);
+    const created = this.apis.createApi(input);
+    if (created.ok) await this.gateway.republishRoutes();
+    return created;
   }
   async getApi(id: string): Promise<RegistryResult<ApiView>> {
     return this.apis.getApi(id);
@@ -163,10 +199,17 @@ export class Registry extends DurableObject<Env> {
     return this.apis.listApis();
   }
   async updateApi(id: string, changes: Partial<ApiInput>): Promise<RegistryResult<ApiView>> {
-    return this.apis.updateApi(id, changes);
+    const updated = this.apis.updateApi(id, changes);
+    if (updated.ok) await this.gateway.republishRoutes();
+    return updated;
   }
   async deleteApi(id: string): Promise<RegistryResult<{ subscriptions: SubscriptionView[] }>> {
-    return this.apis.deleteApi(id);
+    const deleted = this.apis.deleteApi(id);
+    if (deleted.ok) {
+      await this.gateway.republishRoutes();
+      await this.republishApplications(deleted.value.subscriptions.map((s) => s.applicationId));
+    }
+    return deleted;
   }
   async createSubscription(
     applicationId: string,
@@ -174,7 +217,9 @@ export class Registry extends DurableObject<Env> {
     tier: string,
   ): Promise<RegistryResult<SubscriptionView>> {
     if (!this.applications.exists(applicationId)) return notFound(`no application ${applicationId}`);
-    return this.apis.createSubscription(applicationId, apiId, tier);
+    const created = this.apis.createSubscription(applicationId, apiId, tier);
+    if (created.ok) await this.republishApplications([applicationId]);
+    return created;
   }
   async getSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
     return this.apis.getSubscription(id);
@@ -186,9 +231,27 @@ export class Registry extends DurableObject<Env> {
     return this.apis.listSubscriptions(filter);
   }
   async updateSubscription(id: string, tier: string): Promise<RegistryResult<SubscriptionView>> {
-    return this.apis.updateSubscription(id, tier);
+    const updated = this.apis.updateSubscription(id, tier);
+    if (updated.ok) await this.republishApplications([updated.value.applicationId]);
+    return updated;
   }
   async deleteSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
-    return this.apis.deleteSubscription(id);
+    const deleted = this.apis.deleteSubscription(id);
+    if (deleted.ok) await this.republishApplications([deleted.value.applicationId]);
+    return deleted;
+  }
+
+  // ---- gateway cache (src/gateway/publisher.ts) -----------------------------------------------------------
+  /** The routing table, for a gateway whose cache missed. */
+  async gatewayRoutes(): Promise<RouteTable> {
+    return this.gateway.routes();
+  }
+  /** A consumer key's application, allowed domains and subscriptions, for a gateway whose cache missed. */
+  async gatewayKey(consumerKey: string): Promise<KeyFacts | null> {
+    return this.gateway.key(consumerKey);
+  }
+  private async republishApplications(applicationIds: readonly string[]): Promise<void> {
+    const ids = [...new Set(applicationIds)];
+    await this.gateway.republishKeys(ids.flatMap((id) => this.applications.consumerKeys(id)));
   }
 }

@@ -1,11 +1,57 @@
 import { kvKeys } from "../cache-keys";
+import { readConfig } from "../config";
+import type { AccessTokenFacts } from "../durable/shard/protocol";
 import type { Env } from "../env";
+import { cacheEnabled, kvExpirationTtl, revocationMarkerTtl, staleAtFor } from "./cache-policy";
+import type { CachedValidation, RevocationMarker } from "./facts";
 
 /**
  * Drops the gateway's cached validation of the given access tokens (by hash). Revocation awaits this before it
  * answers, so the gateway in the same location refuses the token on the very next call.
+ *
+ * It deletes the entry and writes a revocation marker: a gateway that read the token as active from its shard
+ * just before the revocation may write its validation entry back after this ran, which the delete alone would
+ * not stop; the marker does, because the gateway reads both and trusts no entry with a marker.
  */
 export async function purgeValidation(env: Env, tokenHashes: readonly string[]): Promise<void> {
   if (tokenHashes.length === 0) return;
-  await Promise.all(tokenHashes.map((hash) => env.VALIDATION_CACHE.delete(kvKeys.validation(hash))));
+  const ttl = readConfig(env).gatewayCacheTtl;
+  if (!cacheEnabled(ttl)) return;
+  const marker: RevocationMarker = { revokedAt: Date.now() };
+  const body = JSON.stringify(marker);
+  const expirationTtl = revocationMarkerTtl(ttl);
+  await Promise.all(
+    tokenHashes.flatMap((hash) => [
+      env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl }),
+      env.VALIDATION_CACHE.delete(kvKeys.validation(hash)),
+    ]),
+  );
+}
+
+/**
+ * The entry to cache for a token the shard validated at `validatedAt` (taken before asking it): usable for the
+ * TTL from then, never past the token's expiry.
+ */
+export function validationEntry(
+  facts: AccessTokenFacts,
+  ttlSeconds: number,
+  validatedAt: number,
+): CachedValidation {
+  return {
+    consumerKey: facts.consumerKey,
+    keyType: facts.keyType,
+    user: facts.user,
+    isApplicationToken: facts.isApplicationToken,
+    scope: facts.scope,
+    expiresAt: facts.expiresAt,
+    staleAt: staleAtFor(ttlSeconds, validatedAt, facts.expiresAt),
+  };
+}
+
+export async function writeValidation(env: Env, tokenHash: string, entry: CachedValidation): Promise<void> {
+  const now = Date.now();
+  if (entry.staleAt <= now) return;
+  await env.VALIDATION_CACHE.put(kvKeys.validation(tokenHash), JSON.stringify(entry), {
+    expirationTtl: kvExpirationTtl(entry.staleAt, now),
+  });
 }

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import { AdminError, OAuthError } from "../errors";
+import { GatewayError } from "../gateway/gateway-error";
 import { jsonResponse, NO_STORE } from "./responses";
 
 /**
@@ -12,6 +13,7 @@ export function errorResponse(error: unknown, c: Context): Response {
   if (error instanceof OAuthError) {
     return jsonResponse(error.toJSON(), error.status, { ...NO_STORE, ...error.headers });
   }
+  if (error instanceof GatewayError) return error.toResponse();
   if (error instanceof AdminError) {
     const headers: Record<string, string> =
       error.status === 401 ? { "WWW-Authenticate": 'Bearer realm="edge-key-manager admin"' } : {};

@@ -5,7 +5,11 @@ import { admin, adminJson, call, createApp, createUser, passwordToken, token } f
 
 describe("admin API authentication", () => {
   it("answers 401 with a JSON error without the admin token", async () => {
-    const attempts: Array<Record<string, string>> = [{}, { Authorization: "Bearer wrong" }, { Authorization: "Basic dGVzdA==" }];
+    const attempts: Array<Record<string, string>> = [
+      {},
+      { Authorization: "Bearer wrong" },
+      { Authorization: "Basic dGVzdA==" },
+    ];
     for (const headers of attempts) {
       const response = await call("/admin/users", { headers });
       expect(response.status).toBe(401);

@@ -12,7 +12,8 @@ export const E2E_ADMIN_TOKEN = "e2e-admin-token";
 
 async function waitUntilUp(origin, child, deadline, output) {
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output.join("")}`);
+    if (child.exitCode !== null)
+      throw new Error(`wrangler dev exited early (${child.exitCode}):\n${output.join("")}`);
     try {
       const response = await fetch(`${origin}/health`);
       if (response.ok) return;
@@ -36,7 +37,12 @@ export async function startWranglerDev(options) {
   const child = spawn(join(ROOT, "node_modules/.bin/wrangler"), args, {
     cwd: ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", NO_COLOR: "1" },
+    env: {
+      ...process.env,
+      WRANGLER_SEND_METRICS: "false",
+      CLOUDFLARE_CF_FETCH_ENABLED: "false",
+      NO_COLOR: "1",
+    },
   });
   const output = [];
   child.stdout.on("data", (chunk) => output.push(chunk.toString()));

@@ -6,6 +6,15 @@ import type { TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow } from "./schema";
 
 export const SEAL_SIBLING = "sibling";
+/**
+ * Marks (in a row's `extra`) a grant redeemed by a public client (PKCE, no secret). Its refresh tokens may be
+ * rotated with client_id alone: RFC 9700 §4.14.2 allows refresh tokens for public clients when they rotate.
+ */
+export const PUBLIC_CLIENT_GRANT = JSON.stringify({ publicClient: true });
+
+export function isPublicClientGrant(row: { extra: string | null }): boolean {
+  return row.extra === PUBLIC_CLIENT_GRANT;
+}
 export const SEAL_SUCCESSOR = "successor";
 
 /** Access-token validity in seconds: the application's override, else the user or application default. */

@@ -92,3 +92,36 @@ export interface AccessTokenFacts {
   expiresAt: number | null;
   allowedDomains: string[];
 }
+
+/** What the authorization endpoint needs to know about a client (RFC 6749 §3.1, §3.1.2). */
+export interface AuthorizationClient {
+  consumerKey: string;
+  applicationName: string;
+  keyType: KeyType;
+  tenant: string;
+  callbackUrls: string[];
+  implicitEnabled: boolean;
+}
+
+/** Mint an authorization code for a user who approved the request (RFC 6749 §4.1.2). */
+export interface CodeIssueRequest {
+  route: TokenRoute;
+  /** Canonical user name, authenticated at the login page. */
+  user: string;
+  scope: string;
+  /** The redirect URI the code is bound to (the registered one when the request named none). */
+  redirectUri: string;
+  /** Whether the authorization request carried `redirect_uri` (then /token must repeat it, RFC 6749 §4.1.3). */
+  redirectUriSent: boolean;
+  /** RFC 7636 §4.2 S256 challenge, or null for a request without PKCE. */
+  codeChallenge: string | null;
+}
+
+/** Redeem an authorization code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5). */
+export interface CodeRedeemRequest {
+  route: TokenRoute;
+  credentials: ClientCredentials;
+  code: string;
+  redirectUri: string | null;
+  codeVerifier: string | null;
+}

@@ -189,11 +189,12 @@ export class TokenTable {
     return active;
   }
 
-  /** Keeps only the newest SPENT_PER_FAMILY spent refresh tokens of a family. */
+  /** Keeps only the newest SPENT_PER_FAMILY spent refresh tokens of a family (a used code is kept). */
   trimSpent(family: string): void {
     this.sql.exec(
-      `DELETE FROM tokens WHERE family = ? AND state = 'spent' AND hash NOT IN (
-         SELECT hash FROM tokens WHERE family = ? AND state = 'spent' ORDER BY spent_at DESC LIMIT ?)`,
+      `DELETE FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh' AND hash NOT IN (
+         SELECT hash FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh'
+         ORDER BY spent_at DESC LIMIT ?)`,
       family,
       family,
       SPENT_PER_FAMILY,

@@ -1,3 +1,4 @@
+import { authorizationCodeGrant } from "./authorization-code";
 import { clientCredentialsGrant } from "./client-credentials";
 import type { Grant } from "./grant";
 import { passwordGrant } from "./password";
@@ -24,3 +25,4 @@ export function supportedGrantTypes(): string[] {
 registerGrant(clientCredentialsGrant);
 registerGrant(passwordGrant);
 registerGrant(refreshTokenGrant);
+registerGrant(authorizationCodeGrant);

@@ -1,0 +1,163 @@
+import type { Config } from "../config";
+import { hashSecret } from "../crypto/secrets";
+import { registryStub, shardStub } from "../durable/names";
+import type { Env } from "../env";
+import { parseTokenRoute, type TokenRoute } from "../oauth/token-format";
+import { readBearerToken } from "./bearer";
+import { cacheEnabled, isFresh } from "./cache-policy";
+import { type CachedFacts, readCachedFacts } from "./cache-read";
+import { checkDomain } from "./domains";
+import type { CachedValidation, GatewayApi, KeyFacts, RouteTable } from "./facts";
+import { GatewayError } from "./gateway-error";
+import { deadTokens, unknownKeys } from "./negative-cache";
+import { matchApi } from "./routes";
+import { validationEntry, writeValidation } from "./validation-cache";
+
+/** A call the gateway may forward, and who makes it. */
+export interface AuthorizedCall {
+  api: GatewayApi;
+  /** Path after `/{context}/{version}`. */
+  remainder: string;
+  /** The endpoint of the token's key type. */
+  endpoint: string;
+  key: KeyFacts;
+  token: CachedValidation;
+  tier: string;
+}
+
+export interface AuthorizeOptions {
+  env: Env;
+  config: Config;
+  request: Request;
+  /** Runs work after the response (cache fills); `ctx.waitUntil` in the Worker. */
+  background: (work: Promise<unknown>) => void;
+}
+
+const invalidToken = () =>
+  new GatewayError("invalid_token", "the access token is not active: unknown, expired or revoked");
+
+/**
+ * Decides whether a request under a published API may be forwarded (CONTRACT "Gateway"): the API exists, a
+ * Bearer token is present, active and unexpired, its application is subscribed to the API, the key's allowed
+ * domains admit the caller, and the API has an endpoint for the key's type. Throws a {@link GatewayError}
+ * otherwise. On a warm cache this is one KV bulk read and no Durable Object call.
+ */
+export async function authorizeCall(options: AuthorizeOptions): Promise<AuthorizedCall> {
+  const { env, config, request } = options;
+  const caching = cacheEnabled(config.gatewayCacheTtl);
+  const presented = readBearerToken(request.headers);
+  const route = presented.kind === "token" ? parseTokenRoute(presented.token) : null;
+  const hash = route && presented.kind === "token" ? await hashSecret(presented.token) : null;
+
+  const cached: CachedFacts = caching
+    ? await readCachedFacts(env, route && hash ? { consumerKey: route.consumerKey, hash } : null)
+    : { routes: null, key: null, validation: null, revoked: false };
+
+  const url = new URL(request.url);
+  const routes = isFresh(cached.routes, Date.now()) ? (cached.routes as RouteTable) : await fetchRoutes(env);
+  const match = matchApi(routes.apis, url.pathname);
+  if (!match) throw new GatewayError("not_found", `no API is published at ${url.pathname}`);
+
+  if (presented.kind === "none") {
+    throw new GatewayError("missing_token", "this API needs an access token: Authorization: Bearer <token>");
+  }
+  if (!route || !hash) throw invalidToken();
+
+  const key = isFresh(cached.key, Date.now()) ? (cached.key as KeyFacts) : await fetchKey(env, route);
+  if (route.shard >= key.shards) throw invalidToken();
+  const token = await validateToken(options, route, hash, cached);
+
+  const tier = key.subscriptions[match.api.id];
+  if (tier === undefined) {
+    throw new GatewayError(
+      "insufficient_scope",
+      `application ${key.applicationName} is not subscribed to API ${match.api.name} ${match.api.version}`,
+      "not_subscribed",
+    );
+  }
+  const domain = checkDomain(key.allowedDomains, request.headers.get(config.clientDomainHeader));
+  if (!domain.ok) {
+    throw new GatewayError(
+      "insufficient_scope",
+      domain.reason === "domain_header_missing"
+        ? `this key only accepts calls from its allowed domains: send the ${config.clientDomainHeader} header`
+        : `the domain in the ${config.clientDomainHeader} header is not allowed for this key`,
+      domain.reason,
+    );
+  }
+  const endpoint = key.keyType === "SANDBOX" ? match.api.sandboxEndpoint : match.api.productionEndpoint;
+  if (!endpoint) {
+    throw new GatewayError(
+      "insufficient_scope",
+      `API ${match.api.name} ${match.api.version} has no sandbox endpoint: call it with a PRODUCTION key`,
+      "no_sandbox_endpoint",
+    );
+  }
+  return { api: match.api, remainder: match.remainder, endpoint, key, token, tier };
+}
+
+/** The token's validation: from the cache unless a revocation marker shadows it, else from its shard. */
+async function validateToken(
+  options: AuthorizeOptions,
+  route: TokenRoute,
+  hash: string,
+  cached: CachedFacts,
+): Promise<CachedValidation> {
+  const { env, config } = options;
+  if (cached.revoked) {
+    deadTokens.add(hash, Date.now());
+    throw invalidToken();
+  }
+  if (deadTokens.has(hash, Date.now())) throw invalidToken();
+  let entry =
+    isFresh(cached.validation, Date.now()) && cached.validation?.consumerKey === route.consumerKey
+      ? cached.validation
+      : null;
+  if (!entry) {
+    // Taken before asking, so the entry's life is counted from a moment the token was known to be active.
+    const validatedAt = Date.now();
+    const facts = await authority(() => shardStub(env, route).validateAccessToken(hash));
+    if (!facts || facts.consumerKey !== route.consumerKey) {
+      deadTokens.add(hash, Date.now());
+      throw invalidToken();
+    }
+    entry = validationEntry(facts, config.gatewayCacheTtl, validatedAt);
+    if (cacheEnabled(config.gatewayCacheTtl)) {
+      options.background(
+        writeValidation(env, hash, entry).catch((error: unknown) =>
+          console.error("gateway cache write failed:", error instanceof Error ? error.message : error),
+        ),
+      );
+    }
+  }
+  // Never trusted past the token's expiry, whatever the cache says.
+  if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
+    deadTokens.add(hash, Date.now());
+    throw invalidToken();
+  }
+  return entry;
+}
+
+async function fetchRoutes(env: Env): Promise<RouteTable> {
+  return authority(() => registryStub(env).gatewayRoutes());
+}
+
+async function fetchKey(env: Env, route: TokenRoute): Promise<KeyFacts> {
+  if (unknownKeys.has(route.consumerKey, Date.now())) throw invalidToken();
+  const key = await authority(() => registryStub(env).gatewayKey(route.consumerKey));
+  if (!key) {
+    unknownKeys.add(route.consumerKey, Date.now());
+    throw invalidToken();
+  }
+  return key;
+}
+
+/** A call to a Durable Object; if it fails, the gateway cannot validate and so does not forward (fail closed). */
+async function authority<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    console.error("gateway could not validate:", error instanceof Error ? error.message : error);
+    throw new GatewayError("temporarily_unavailable", "the access token could not be validated; try again");
+  }
+}

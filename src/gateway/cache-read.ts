@@ -1,0 +1,48 @@
+import { kvKeys } from "../cache-keys";
+import type { Env } from "../env";
+import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable } from "./facts";
+
+/** What one gateway call found in KV; null where nothing (or nothing readable) was there. */
+export interface CachedFacts {
+  routes: RouteTable | null;
+  key: KeyFacts | null;
+  validation: CachedValidation | null;
+  revoked: boolean;
+}
+
+const NOTHING: CachedFacts = { routes: null, key: null, validation: null, revoked: false };
+
+/**
+ * Reads every cache entry a call needs in one KV bulk read: the routing table and, when a token of ours was
+ * presented, its consumer key's facts, its validation and its revocation marker. A KV failure reads as a miss:
+ * the call then goes to the authorities (the registry and the token's shard), never around them.
+ */
+export async function readCachedFacts(
+  env: Env,
+  token: { consumerKey: string; hash: string } | null,
+): Promise<CachedFacts> {
+  const routesKey = kvKeys.gatewayApis();
+  const keys = [routesKey];
+  if (token) {
+    keys.push(
+      kvKeys.gatewayKey(token.consumerKey),
+      kvKeys.validation(token.hash),
+      kvKeys.revoked(token.hash),
+    );
+  }
+  let found: Map<string, unknown>;
+  try {
+    found = await env.VALIDATION_CACHE.get(keys, "json");
+  } catch (error) {
+    console.error("gateway cache read failed:", error instanceof Error ? error.message : error);
+    return NOTHING;
+  }
+  const entry = <T>(key: string): T | null => (found.get(key) as T | null | undefined) ?? null;
+  if (!token) return { ...NOTHING, routes: entry<RouteTable>(routesKey) };
+  return {
+    routes: entry<RouteTable>(routesKey),
+    key: entry<KeyFacts>(kvKeys.gatewayKey(token.consumerKey)),
+    validation: entry<CachedValidation>(kvKeys.validation(token.hash)),
+    revoked: entry<RevocationMarker>(kvKeys.revoked(token.hash)) !== null,
+  };
+}

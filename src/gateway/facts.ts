@@ -1,0 +1,93 @@
+import type { ClientRecord, KeyType } from "../durable/client-record";
+import type { ApiView, SubscriptionView } from "../durable/registry/apis";
+
+/**
+ * What the gateway caches, in three independent layers so that each is invalidated by the change that ends it:
+ * - the routing table (every API), rewritten by the registry when an API is created, changed or deleted;
+ * - the facts of a consumer key (its application, allowed domains and subscriptions), rewritten by the registry
+ *   when the application or one of its subscriptions changes;
+ * - the validation of one access token (token-level facts only), written by the gateway after asking the
+ *   token's shard, and shadowed by a revocation marker the moment the token is revoked.
+ * Every entry carries `staleAt` (epoch ms): the gateway ignores it after that, whatever KV's own expiry.
+ */
+
+/** One published API as the gateway routes it: `/{context}/{version}` to an endpoint per key type. */
+export interface GatewayApi {
+  id: string;
+  name: string;
+  context: string;
+  version: string;
+  productionEndpoint: string;
+  sandboxEndpoint: string | null;
+}
+
+export interface RouteTable {
+  apis: GatewayApi[];
+  staleAt: number;
+}
+
+/** The application-level facts of a consumer key that decide whether its tokens may call an API. */
+export interface KeyFacts {
+  consumerKey: string;
+  keyType: KeyType;
+  applicationId: string;
+  applicationName: string;
+  /** Canonical owner, e.g. `alice@carbon.super`. */
+  owner: string;
+  /** Lower-case; empty means every domain is allowed (WSO2: blank or "All"). */
+  allowedDomains: string[];
+  /** Token shards of the key: a token naming a shard at or above this is not ours. */
+  shards: number;
+  /** Subscribed API id → subscription tier. */
+  subscriptions: Record<string, string>;
+  staleAt: number;
+}
+
+/** What the gateway remembers about one access token (never the token itself: the key is its SHA-256). */
+export interface CachedValidation {
+  consumerKey: string;
+  keyType: KeyType;
+  /** End user of a user token; the application owner for an application token. */
+  user: string;
+  isApplicationToken: boolean;
+  scope: string;
+  /** Epoch ms; null when the token never expires. Checked on every use of the entry. */
+  expiresAt: number | null;
+  staleAt: number;
+}
+
+/** Written by revocation under `revoked:<hash>`; while present, no validation entry of that hash is trusted. */
+export interface RevocationMarker {
+  revokedAt: number;
+}
+
+export function toGatewayApi(api: ApiView): GatewayApi {
+  return {
+    id: api.id,
+    name: api.name,
+    context: api.context,
+    version: api.version,
+    productionEndpoint: api.productionEndpoint,
+    sandboxEndpoint: api.sandboxEndpoint,
+  };
+}
+
+export function buildKeyFacts(
+  record: ClientRecord,
+  subscriptions: readonly SubscriptionView[],
+  staleAt: number,
+): KeyFacts {
+  return {
+    consumerKey: record.consumerKey,
+    keyType: record.keyType,
+    applicationId: record.applicationId,
+    applicationName: record.applicationName,
+    owner: record.owner,
+    allowedDomains: record.allowedDomains.map((domain) => domain.toLowerCase()),
+    shards: record.shards,
+    subscriptions: Object.fromEntries(
+      subscriptions.map((subscription) => [subscription.apiId, subscription.tier]),
+    ),
+    staleAt,
+  };
+}

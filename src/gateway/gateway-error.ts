@@ -1,0 +1,61 @@
+import { jsonResponse, NO_STORE } from "../http/responses";
+
+/**
+ * Why the gateway did not forward a call. RFC 6750 §3 for the token: 401 with a bare `WWW-Authenticate:
+ * Bearer` when no token came, `error="invalid_token"` for a bad, expired or revoked one, 403 with
+ * `error="insufficient_scope"` for a valid token that may not call this API (the JSON `reason` says why).
+ * The rest are the gateway's own: 404 (no API there), 502/504 (backend), 503 (could not validate: fail closed).
+ */
+export type GatewayErrorCode =
+  | "missing_token"
+  | "invalid_token"
+  | "insufficient_scope"
+  | "not_found"
+  | "bad_gateway"
+  | "gateway_timeout"
+  | "temporarily_unavailable";
+
+export type ForbiddenReason =
+  | "not_subscribed"
+  | "domain_header_missing"
+  | "domain_not_allowed"
+  | "no_sandbox_endpoint";
+
+const STATUS: Record<GatewayErrorCode, number> = {
+  missing_token: 401,
+  invalid_token: 401,
+  insufficient_scope: 403,
+  not_found: 404,
+  bad_gateway: 502,
+  temporarily_unavailable: 503,
+  gateway_timeout: 504,
+};
+
+const CHALLENGE: Partial<Record<GatewayErrorCode, string>> = {
+  missing_token: "Bearer",
+  invalid_token: 'Bearer error="invalid_token"',
+  insufficient_scope: 'Bearer error="insufficient_scope"',
+};
+
+export class GatewayError extends Error {
+  readonly status: number;
+  constructor(
+    readonly code: GatewayErrorCode,
+    readonly description: string,
+    readonly reason?: ForbiddenReason,
+  ) {
+    super(`${code}: ${description}`);
+    this.name = "GatewayError";
+    this.status = STATUS[code];
+  }
+
+  toResponse(): Response {
+    const headers: Record<string, string> = { ...NO_STORE };
+    const challenge = CHALLENGE[this.code];
+    if (challenge) headers["WWW-Authenticate"] = challenge;
+    if (this.code === "temporarily_unavailable") headers["Retry-After"] = "1";
+    const body: Record<string, string> = { error: this.code, error_description: this.description };
+    if (this.reason) body.reason = this.reason;
+    return jsonResponse(body, this.status, headers);
+  }
+}

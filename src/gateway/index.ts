@@ -1,0 +1,1 @@
+export { gatewayCall } from "./gateway";

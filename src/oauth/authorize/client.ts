@@ -1,0 +1,26 @@
+import { shardStub } from "../../durable/names";
+import type { ClientRouting } from "../../durable/registry";
+import type { AuthorizationClient } from "../../durable/shard/protocol";
+import type { Env } from "../../env";
+import { fnv1a, lookupClient, randomShard } from "../client-directory";
+import { isConsumerKey, type TokenRoute } from "../token-format";
+
+export interface KnownClient {
+  client: AuthorizationClient;
+  routing: ClientRouting;
+}
+
+/** The client named by `client_id`, as the authorization endpoint needs it; null when there is no such key. */
+export async function findAuthorizationClient(env: Env, clientId: string): Promise<KnownClient | null> {
+  if (!isConsumerKey(clientId)) return null;
+  const routing = await lookupClient(env, clientId);
+  if (!routing) return null;
+  const route = { consumerKey: clientId, shard: randomShard(routing.shards) };
+  const client = await shardStub(env, route).describeClient(route);
+  return client ? { client, routing } : null;
+}
+
+/** A user's tokens and codes live on the shard the user's name hashes to, as for the password grant. */
+export function userRoute(consumerKey: string, canonicalUser: string, routing: ClientRouting): TokenRoute {
+  return { consumerKey, shard: fnv1a(canonicalUser) % routing.shards };
+}

@@ -1,0 +1,59 @@
+import type { Context } from "hono";
+import type { Env } from "../env";
+import { jsonResponse } from "../http/responses";
+import { supportedGrantTypes } from "./grants";
+import { DEFAULT_SCOPE } from "./scope";
+
+/**
+ * The issuer identifier: the origin the service is reached at (CONTRACT "Metadata"; RFC 8414 §2: https, no
+ * query or fragment, which an origin never has). The authorization endpoint sends it back as `iss` (RFC 9207).
+ */
+export function issuerOf(request: Request): string {
+  return new URL(request.url).origin;
+}
+
+/** Paths of the endpoints, relative to the issuer. */
+export const ENDPOINT_PATHS = {
+  authorization: "/authorize",
+  token: "/token",
+  revocation: "/revoke",
+  introspection: "/introspect",
+} as const;
+
+/** The implicit grant is served by the authorization endpoint, not /token, so the grant registry lacks it. */
+const AUTHORIZATION_ENDPOINT_GRANTS = ["implicit"];
+
+/**
+ * `GET /.well-known/oauth-authorization-server` (RFC 8414 §3). Lists only what works: the grant types are
+ * read from the token endpoint's grant registry, so an extension grant shows up when it is registered.
+ */
+export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+  const grantTypes = [...supportedGrantTypes()];
+  for (const grant of AUTHORIZATION_ENDPOINT_GRANTS) if (!grantTypes.includes(grant)) grantTypes.push(grant);
+  const clientAuth = ["client_secret_basic", "client_secret_post"];
+  return {
+    issuer,
+    authorization_endpoint: `${issuer}${ENDPOINT_PATHS.authorization}`,
+    token_endpoint: `${issuer}${ENDPOINT_PATHS.token}`,
+    revocation_endpoint: `${issuer}${ENDPOINT_PATHS.revocation}`,
+    introspection_endpoint: `${issuer}${ENDPOINT_PATHS.introspection}`,
+    grant_types_supported: grantTypes,
+    response_types_supported: ["code", "token"],
+    response_modes_supported: ["query", "fragment"],
+    // `none`: a public client redeems a PKCE-bound code, or revokes an implicit token, with client_id alone.
+    token_endpoint_auth_methods_supported: [...clientAuth, "none"],
+    revocation_endpoint_auth_methods_supported: [...clientAuth, "none"],
+    introspection_endpoint_auth_methods_supported: clientAuth,
+    code_challenge_methods_supported: ["S256"],
+    // Scopes are free-form; these are the ones with a meaning of their own (RFC 8414 allows a partial list).
+    scopes_supported: [DEFAULT_SCOPE, "PRODUCTION", "SANDBOX"],
+    authorization_response_iss_parameter_supported: true,
+  };
+}
+
+export function metadataEndpoint(c: Context<{ Bindings: Env }>): Response {
+  return jsonResponse(authorizationServerMetadata(issuerOf(c.req.raw)), 200, {
+    "Cache-Control": "public, max-age=300",
+    "Access-Control-Allow-Origin": "*",
+  });
+}

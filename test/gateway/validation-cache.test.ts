@@ -1,0 +1,312 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { kvKeys } from "../../src/cache-keys";
+import { hashSecret } from "../../src/crypto/secrets";
+import { admin, adminJson, basic, createApp, createUser, env, passwordToken, postForm } from "../helpers";
+import {
+  appToken,
+  type CallCounter,
+  callApi,
+  callWithVars,
+  countDurableObjectCalls,
+  createApi,
+  echoOf,
+  subscribe,
+  subscribedCaller,
+  validationCached,
+} from "./gateway-helpers";
+
+let counter: CallCounter | null = null;
+afterEach(async () => {
+  await counter?.stop();
+  counter = null;
+});
+
+async function revoke(
+  keys: { consumerKey: string; consumerSecret: string },
+  token: string,
+): Promise<Response> {
+  return postForm("/revoke", { token }, { Authorization: basic(keys) });
+}
+
+async function expectRefused(response: Response, status = 401): Promise<void> {
+  const text = await response.text();
+  expect(response.status, text).toBe(status);
+  if (status === 401) expect(response.headers.get("www-authenticate")).toBe('Bearer error="invalid_token"');
+}
+
+describe("gateway validation cache", () => {
+  it("serves a warm call from KV without calling any Durable Object", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    const entry = await validationCached(accessToken);
+    // Token-level facts only, under the token's hash; never the token itself.
+    expect(entry).toMatchObject({
+      keyType: "PRODUCTION",
+      isApplicationToken: true,
+      user: "admin@carbon.super",
+    });
+    expect(JSON.stringify(entry)).not.toContain(accessToken);
+
+    counter = await countDurableObjectCalls();
+    for (let i = 0; i < 5; i++) await echoOf(await callApi(`${path}/hit${i}`, accessToken));
+    expect({ shard: counter.shard, registry: counter.registry }).toEqual({ shard: 0, registry: 0 });
+  });
+
+  it("asks the token's shard on a miss, then caches (the counter does count)", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    counter = await countDurableObjectCalls();
+    await echoOf(await callApi(path, accessToken));
+    expect(counter.shard).toBe(1);
+  });
+
+  it("refuses a revoked token on the very next call, though it was cached", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    await validationCached(accessToken);
+
+    const revoked = await revoke(app.keys.PRODUCTION, accessToken);
+    expect(revoked.status).toBe(200);
+    expect(revoked.headers.get("RevokedAccessToken")).toBe(accessToken);
+    await expectRefused(await callApi(path, accessToken));
+    // What is stored: a revocation marker under the token's hash.
+    const hash = await hashSecret(accessToken);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.revoked(hash), "json")).toMatchObject({
+      revokedAt: expect.any(Number),
+    });
+  });
+
+  it("refuses the access token at once when its refresh token is revoked", async () => {
+    const api = await createApi();
+    const app = await createApp();
+    await subscribe(app, api);
+    const user = await createUser();
+    const pair = await passwordToken(app.keys.PRODUCTION, user);
+    const path = `${api.context}/1.0.0`;
+    await echoOf(await callApi(path, pair.access_token));
+    await validationCached(pair.access_token);
+    await revoke(app.keys.PRODUCTION, pair.refresh_token as string);
+    await expectRefused(await callApi(path, pair.access_token));
+  });
+
+  it("refuses the old access token at once after a refresh rotated it", async () => {
+    const api = await createApi();
+    const app = await createApp();
+    await subscribe(app, api);
+    const user = await createUser();
+    const pair = await passwordToken(app.keys.PRODUCTION, user);
+    const path = `${api.context}/1.0.0`;
+    await echoOf(await callApi(path, pair.access_token));
+    await validationCached(pair.access_token);
+    const refreshed = await postForm(
+      "/token",
+      { grant_type: "refresh_token", refresh_token: pair.refresh_token as string },
+      { Authorization: basic(app.keys.PRODUCTION) },
+    );
+    expect(refreshed.status).toBe(200);
+    const next = (await refreshed.json()) as { access_token: string };
+    await expectRefused(await callApi(path, pair.access_token));
+    await echoOf(await callApi(path, next.access_token));
+  });
+
+  it("lets no late cache fill resurrect a revoked token", async () => {
+    // A gateway that read the token as active just before the revocation writes its entry back after it.
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    const entry = await validationCached(accessToken);
+    await revoke(app.keys.PRODUCTION, accessToken);
+    const hash = await hashSecret(accessToken);
+    await env.VALIDATION_CACHE.put(kvKeys.validation(hash), JSON.stringify(entry), { expirationTtl: 600 });
+    await expectRefused(await callApi(path, accessToken));
+  });
+
+  it("refuses an expired token even while its cache entry is alive", async () => {
+    const { accessToken, path } = await subscribedCaller({ accessTokenValidity: 2 });
+    await echoOf(await callApi(path, accessToken));
+    const entry = await validationCached(accessToken);
+    expect(entry.expiresAt).toEqual(expect.any(Number));
+    // The entry is trusted until the token's expiry at the latest, whatever KV's 60 s minimum keeps it for.
+    expect(entry.staleAt).toBeLessThanOrEqual(entry.expiresAt as number);
+    await new Promise((resolve) => setTimeout(resolve, (entry.expiresAt as number) - Date.now() + 50));
+
+    const hash = await hashSecret(accessToken);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash))).not.toBeNull();
+    // Even an entry claiming to be fresh is not trusted past the token's expiry.
+    await env.VALIDATION_CACHE.put(
+      kvKeys.validation(hash),
+      JSON.stringify({ ...entry, staleAt: Date.now() + 600_000 }),
+      { expirationTtl: 600 },
+    );
+    await expectRefused(await callApi(path, accessToken));
+  });
+
+  it("caches a never-expiring token for the TTL only", async () => {
+    const { accessToken, path } = await subscribedCaller({ accessTokenValidity: -1 });
+    const before = Date.now();
+    await echoOf(await callApi(path, accessToken));
+    const entry = await validationCached(accessToken);
+    expect(entry.expiresAt).toBeNull();
+    expect(entry.staleAt).toBeGreaterThanOrEqual(before + 900_000);
+    expect(entry.staleAt).toBeLessThanOrEqual(Date.now() + 900_000);
+  });
+
+  it("GATEWAY_CACHE_TTL=0 disables the cache: every call asks the shard, nothing is written", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    const vars = { GATEWAY_CACHE_TTL: "0" };
+    const init = { headers: { Authorization: `Bearer ${accessToken}` } };
+    counter = await countDurableObjectCalls();
+    await echoOf(await callWithVars(vars, path, init));
+    await echoOf(await callWithVars(vars, path, init));
+    expect(counter.shard).toBe(2);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(await hashSecret(accessToken)))).toBeNull();
+  });
+
+  it("honours a TTL below KV's 60 s minimum: the entry is not used after it", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    const vars = { GATEWAY_CACHE_TTL: "1" };
+    const init = { headers: { Authorization: `Bearer ${accessToken}` } };
+    await echoOf(await callWithVars(vars, path, init));
+    const entry = await validationCached(accessToken);
+    expect((entry.staleAt as number) - Date.now()).toBeLessThanOrEqual(1000);
+    counter = await countDurableObjectCalls();
+    await echoOf(await callWithVars(vars, path, init));
+    expect(counter.shard).toBe(0);
+    await new Promise((resolve) => setTimeout(resolve, (entry.staleAt as number) - Date.now() + 20));
+    await echoOf(await callWithVars(vars, path, init));
+    expect(counter.shard).toBe(1);
+  });
+
+  it("serves parallel calls and refuses every call made after a revocation returns", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    const before = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => callApi(`${path}/p${i}`, accessToken)),
+    );
+    for (const response of before) await echoOf(response);
+
+    const during = Array.from({ length: 20 }, (_, i) => callApi(`${path}/d${i}`, accessToken));
+    const revoked = await revoke(app.keys.PRODUCTION, accessToken);
+    expect(revoked.headers.get("RevokedAccessToken")).toBe(accessToken);
+    for (const response of await Promise.all(during)) {
+      // Calls racing the revocation may go either way, but never anything else.
+      expect([200, 401]).toContain(response.status);
+      await response.body?.cancel();
+    }
+    const after = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => callApi(`${path}/a${i}`, accessToken)),
+    );
+    for (const response of after) await expectRefused(response);
+  });
+});
+
+describe("gateway application-level facts follow admin changes at once", () => {
+  it("an unsubscribed application is refused on the next call", async () => {
+    const api = await createApi();
+    const app = await createApp();
+    const subscription = await subscribe(app, api);
+    const accessToken = await appToken(app.keys.PRODUCTION);
+    const path = `${api.context}/1.0.0`;
+    await echoOf(await callApi(path, accessToken));
+    await validationCached(accessToken);
+    counter = await countDurableObjectCalls();
+    await echoOf(await callApi(path, accessToken));
+    expect(counter.shard + counter.registry).toBe(0);
+    await counter.stop();
+
+    expect((await admin("DELETE", `/subscriptions/${subscription.id}`)).status).toBe(204);
+    const response = await callApi(path, accessToken);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toMatchObject({ reason: "not_subscribed" });
+
+    await subscribe(app, api);
+    await echoOf(await callApi(path, accessToken));
+  });
+
+  it("a deleted API is gone (404) on the next call; an updated endpoint is used at once", async () => {
+    const { api, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    const updated = await adminJson("PATCH", `/apis/${api.id}`, {
+      productionEndpoint: api.productionEndpoint.replace(/\/prod$/, "/moved"),
+    });
+    expect(updated).toMatchObject({ productionEndpoint: expect.stringMatching(/\/moved$/) });
+    expect((await echoOf(await callApi(path, accessToken))).backend).toBe("moved");
+
+    expect((await admin("DELETE", `/apis/${api.id}`)).status).toBe(204);
+    const response = await callApi(path, accessToken);
+    expect(response.status).toBe(404);
+  });
+
+  it("a changed context moves the API at once", async () => {
+    const { api, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    const context = `moved${Date.now()}`;
+    await adminJson("PATCH", `/apis/${api.id}`, { context });
+    expect((await callApi(path, accessToken)).status).toBe(404);
+    await echoOf(await callApi(`/${context}/1.0.0`, accessToken));
+  });
+
+  it("new allowed domains apply to the next call", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken, { headers: { domain: "evil.com" } }));
+    await validationCached(accessToken);
+    await adminJson("PATCH", `/applications/${app.id}`, { allowedDomains: ["wso2.com"] });
+    const refused = await callApi(path, accessToken, { headers: { domain: "evil.com" } });
+    expect(refused.status).toBe(403);
+    expect(await refused.json()).toMatchObject({ reason: "domain_not_allowed" });
+    await echoOf(await callApi(path, accessToken, { headers: { domain: "wso2.com" } }));
+  });
+
+  it("a renamed application reaches the backend under its new name", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    const name = `renamed-${Date.now()}`;
+    await adminJson("PATCH", `/applications/${app.id}`, { name });
+    expect((await echoOf(await callApi(path, accessToken))).headers["x-ekm-application-name"]).toBe(name);
+  });
+
+  it("a deleted application's tokens are refused on the next call", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    await validationCached(accessToken);
+    expect((await admin("DELETE", `/applications/${app.id}`)).status).toBe(204);
+    await expectRefused(await callApi(path, accessToken));
+    expect(await env.VALIDATION_CACHE.get(kvKeys.gatewayKey(app.keys.PRODUCTION.consumerKey))).toBeNull();
+  });
+
+  it("a regenerated secret ends the key's tokens at the gateway at once", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    await validationCached(accessToken);
+    await adminJson("POST", `/applications/${app.id}/keys/PRODUCTION/regenerate-secret`);
+    await expectRefused(await callApi(path, accessToken));
+  });
+
+  it("a regenerated application token replaces the old one at the gateway at once", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    await echoOf(await callApi(path, accessToken));
+    await validationCached(accessToken);
+    const fresh = await adminJson<{ access_token: string }>(
+      "POST",
+      `/applications/${app.id}/keys/PRODUCTION/regenerate-token`,
+    );
+    await expectRefused(await callApi(path, accessToken));
+    await echoOf(await callApi(path, fresh.access_token));
+  });
+
+  it("keeps the facts of a consumer key in KV, written by the registry", async () => {
+    const { api, app, accessToken, path } = await subscribedCaller({ allowedDomains: ["wso2.com"] });
+    await echoOf(await callApi(path, accessToken, { headers: { domain: "wso2.com" } }));
+    const facts = await env.VALIDATION_CACHE.get<Record<string, unknown>>(
+      kvKeys.gatewayKey(app.keys.PRODUCTION.consumerKey),
+      "json",
+    );
+    expect(facts).toMatchObject({
+      applicationId: app.id,
+      allowedDomains: ["wso2.com"],
+      subscriptions: { [api.id]: "Unlimited" },
+    });
+    const routes = await env.VALIDATION_CACHE.get<{ apis: Array<{ id: string }> }>(
+      kvKeys.gatewayApis(),
+      "json",
+    );
+    expect(routes?.apis.map((entry) => entry.id)).toContain(api.id);
+  });
+});
