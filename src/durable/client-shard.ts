@@ -364,6 +364,12 @@ export class ClientShard extends DurableObject<Env> {
     return result;
   }
 
+  /** Revokes every token and code of a user on this shard (user deleted, or password changed). */
+  async revokeUserTokens(username: string): Promise<string[]> {
+    const now = Date.now();
+    return this.ctx.storage.transactionSync(() => this.tokens.revoke("user", username, now));
+  }
+
   /** RFC 7662 §2.2. `callerTenant` null is the admin; a client sees only tokens of its own tenant. */
   async introspectToken(token: string, callerTenant: string | null): Promise<Introspection> {
     const hash = await hashSecret(token);

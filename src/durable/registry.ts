@@ -6,6 +6,7 @@ import type { Env } from "../env";
 import type { KeyFacts, RouteTable } from "../gateway/facts";
 import { GatewayPublisher } from "../gateway/publisher";
 import { purgeValidation } from "../gateway/validation-cache";
+import { userShard } from "../oauth/client-directory";
 import type { ClientRecord, KeyType } from "./client-record";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
@@ -66,11 +67,32 @@ export class Registry extends DurableObject<Env> {
   async listUsers(): Promise<UserView[]> {
     return this.users.list();
   }
+  /** A new password ends every session of the old one: the user's tokens are revoked. */
   async setUserPassword(username: string, password: PasswordHash): Promise<RegistryResult<UserView>> {
-    return this.users.setPassword(username, password);
+    const updated = this.users.setPassword(username, password);
+    if (updated.ok) await this.revokeUserTokens(username);
+    return updated;
   }
   async deleteUser(username: string): Promise<RegistryResult<{ username: string }>> {
-    return this.users.delete(username);
+    const deleted = this.users.delete(username);
+    if (deleted.ok) await this.revokeUserTokens(username);
+    return deleted;
+  }
+
+  /**
+   * A user's tokens for a consumer key all live on one shard (userShard), so revoking them is one call per key
+   * whose shard has ever been used, never a scan.
+   */
+  private async revokeUserTokens(username: string): Promise<void> {
+    const purge: string[] = [];
+    for (const consumerKey of this.applications.allConsumerKeys()) {
+      const record = this.applications.clientRecord(consumerKey);
+      if (!record) continue;
+      const shard = userShard(username, record.shards);
+      if (!this.applications.shardsOf(consumerKey).includes(shard)) continue;
+      purge.push(...(await shardStub(this.env, { consumerKey, shard }).revokeUserTokens(username)));
+    }
+    await purgeValidation(this.env, purge);
   }
   async getUserCredential(username: string): Promise<UserCredential | null> {
     return this.users.credential(username);

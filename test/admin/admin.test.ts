@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/cache-keys";
-import { admin, adminJson, call, createApp, createUser, passwordToken, token } from "../helpers";
+import { admin, adminJson, call, createApp, createUser, introspect, passwordToken, token } from "../helpers";
 
 describe("admin API authentication", () => {
   it("answers 401 with a JSON error without the admin token", async () => {
@@ -67,6 +67,34 @@ describe("/admin/users", () => {
     expect((await admin("DELETE", `/users/${user.username}`)).status).toBe(204);
     expect((await admin("GET", `/users/${user.username}`)).status).toBe(404);
     expect((await admin("DELETE", `/users/${user.username}`)).status).toBe(404);
+  });
+
+  it("revokes a user's tokens, on every application, when the user is deleted or the password changes", async () => {
+    const first = await createApp();
+    const second = await createApp();
+    const user = await createUser();
+    const other = await createUser();
+    const tokens = [
+      await passwordToken(first.keys.PRODUCTION, user),
+      await passwordToken(second.keys.SANDBOX, user),
+    ];
+    const bystander = await passwordToken(first.keys.PRODUCTION, other);
+    const active = async (value: string) => (await introspect(value)).active;
+    expect((await admin("PATCH", `/users/${user.username}`, { password: "changed-password-3" })).status).toBe(
+      200,
+    );
+    for (const pair of tokens) {
+      expect(await active(pair.access_token)).toBe(false);
+      expect(await active(pair.refresh_token as string)).toBe(false);
+    }
+    expect(await active(bystander.access_token)).toBe(true);
+    const fresh = await passwordToken(first.keys.PRODUCTION, {
+      username: user.username,
+      password: "changed-password-3",
+    });
+    expect((await admin("DELETE", `/users/${user.username}`)).status).toBe(204);
+    expect(await active(fresh.access_token)).toBe(false);
+    expect(await active(bystander.access_token)).toBe(true);
   });
 
   it("refuses bad input with 400/415 and a message", async () => {

@@ -220,6 +220,13 @@ export class ApplicationStore {
     return this.keyRows(id).find((key) => key.key_type === keyType)?.consumer_key ?? null;
   }
 
+  allConsumerKeys(): string[] {
+    return this.sql
+      .exec<{ consumer_key: string }>("SELECT consumer_key FROM app_keys")
+      .toArray()
+      .map((row) => row.consumer_key);
+  }
+
   consumerKeys(id: string): string[] {
     return this.keyRows(id).map((key) => key.consumer_key);
   }

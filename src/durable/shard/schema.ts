@@ -135,7 +135,7 @@ export class TokenTable {
   }
 
   /** Revokes the given rows; returns the hashes of access tokens that were active (to purge from caches). */
-  revoke(where: "hash" | "family", value: string, now: number): string[] {
+  revoke(where: "hash" | "family" | "user", value: string, now: number): string[] {
     const active = this.sql
       .exec<{ hash: string }>(
         `SELECT hash FROM tokens WHERE ${where} = ? AND kind = 'access' AND state = 'active'`,

@@ -2,7 +2,7 @@ import { shardStub } from "../../durable/names";
 import type { ClientRouting } from "../../durable/registry";
 import type { AuthorizationClient } from "../../durable/shard/protocol";
 import type { Env } from "../../env";
-import { fnv1a, lookupClient, randomShard } from "../client-directory";
+import { lookupClient, randomShard, userShard } from "../client-directory";
 import { isConsumerKey, type TokenRoute } from "../token-format";
 
 export interface KnownClient {
@@ -22,5 +22,5 @@ export async function findAuthorizationClient(env: Env, clientId: string): Promi
 
 /** A user's tokens and codes live on the shard the user's name hashes to, as for the password grant. */
 export function userRoute(consumerKey: string, canonicalUser: string, routing: ClientRouting): TokenRoute {
-  return { consumerKey, shard: fnv1a(canonicalUser) % routing.shards };
+  return { consumerKey, shard: userShard(canonicalUser, routing.shards) };
 }

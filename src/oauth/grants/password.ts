@@ -1,6 +1,6 @@
 import { shardStub } from "../../durable/names";
 import { canonicalUserName } from "../../identity";
-import { fnv1a } from "../client-directory";
+import { userShard } from "../client-directory";
 import { requireParam } from "../form";
 import { settle } from "../shard-result";
 import type { Grant } from "./grant";
@@ -15,7 +15,7 @@ export const passwordGrant: Grant = {
     const username = requireParam(params, "username");
     const password = requireParam(params, "password");
     const shardKey = canonicalUserName(username) ?? username;
-    const route = { consumerKey: credentials.clientId, shard: fnv1a(shardKey) % routing.shards };
+    const route = { consumerKey: credentials.clientId, shard: userShard(shardKey, routing.shards) };
     return settle(
       env,
       await shardStub(env, route).issueForPassword({
