@@ -402,6 +402,7 @@ export class ClientShard extends DurableObject<Env> {
     const stored = this.record ?? JSON.parse(this.clients.get()?.record ?? "null");
     const record = stored as ClientRecord | null;
     if (!record) return null;
+    this.tokens.markGatewaySeen(hash);
     return {
       consumerKey: record.consumerKey,
       applicationId: record.applicationId,

@@ -250,6 +250,8 @@ describe("single use (RFC 6749 §4.1.2, §10.5)", () => {
     const refresh = first.body.refresh_token as string;
     expect((await introspectAsAdmin(access)).active).toBe(true);
     const accessHash = await sha256b64url(access);
+    // The gateway validates the token (so it may be cached): only such tokens need a purge when they end.
+    expect((await shardOf(code).validateAccessToken(accessHash))?.user).toBe(user.canonical);
 
     // The second use, straight to the owning shard: refused, and it hands back the revoked access token's
     // hash for the caller to purge from the gateway's validation cache (settle() does that at /token).

@@ -160,13 +160,27 @@ describe("POST /revoke (RFC 7009 with WSO2's headers)", () => {
     expect(((await missing.json()) as Record<string, string>).error).toBe("invalid_request");
   });
 
-  it("purges the gateway's KV validation entry of a revoked token", async () => {
+  it("purges the gateway's cache for a token the gateway validated, and writes no KV for one it never saw", async () => {
     const app = await createApp();
-    const issued = await token(app.keys.PRODUCTION, { grant_type: "client_credentials" });
-    const key = kvKeys.validation(await hashSecret(issued.body.access_token));
-    await env.VALIDATION_CACHE.put(key, JSON.stringify({ cached: true }));
-    await revoke(app.keys.PRODUCTION, { token: issued.body.access_token });
-    expect(await env.VALIDATION_CACHE.get(key)).toBeNull();
+    const seen = await token(app.keys.PRODUCTION, { grant_type: "client_credentials" });
+    const unseen = await token(app.keys.PRODUCTION, { grant_type: "client_credentials" });
+    // Validate `seen` as the gateway does (the shard notes it), then cache it as the gateway would.
+    const seenHash = await hashSecret(seen.body.access_token);
+    const route = parseTokenRoute(seen.body.access_token);
+    if (!route) throw new Error("bad token");
+    const facts = await env.CLIENT_SHARDS.get(
+      env.CLIENT_SHARDS.idFromName(shardName(route)),
+    ).validateAccessToken(seenHash);
+    expect(facts?.consumerKey).toBe(app.keys.PRODUCTION.consumerKey);
+    await env.VALIDATION_CACHE.put(kvKeys.validation(seenHash), JSON.stringify({ cached: true }));
+    const keysBefore = (await env.VALIDATION_CACHE.list()).keys.map((key) => key.name).sort();
+
+    await revoke(app.keys.PRODUCTION, { token: unseen.body.access_token });
+    expect((await env.VALIDATION_CACHE.list()).keys.map((key) => key.name).sort()).toEqual(keysBefore);
+
+    await revoke(app.keys.PRODUCTION, { token: seen.body.access_token });
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(seenHash))).toBeNull();
+    expect(await env.VALIDATION_CACHE.get(kvKeys.revoked(seenHash))).not.toBeNull();
   });
 });
 

@@ -14,8 +14,9 @@ export interface TokenResponseBody {
 
 /**
  * What every shard RPC returns. Client-caused failures come back as data (class instances do not cross the
- * RPC boundary); `purge` lists hashes of access tokens the call revoked, for the caller to drop from the
- * gateway's validation cache before it answers.
+ * RPC boundary); `purge` lists hashes of access tokens the call revoked that the gateway has validated (only
+ * those can be cached; see TokenTable.markGatewaySeen), for the caller to drop from the gateway's validation
+ * cache before it answers.
  */
 export type ShardResult<T> =
   | { ok: true; value: T; purge: string[] }

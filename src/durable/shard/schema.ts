@@ -59,7 +59,8 @@ CREATE TABLE IF NOT EXISTS tokens (
   successor_sealed TEXT,
   revoked_at INTEGER,
   purge_after INTEGER,
-  extra TEXT
+  extra TEXT,
+  gateway_seen INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
 CREATE INDEX IF NOT EXISTS tokens_purge ON tokens (purge_after) WHERE purge_after IS NOT NULL;
@@ -101,6 +102,11 @@ export class TokenTable {
 
   init(): void {
     this.sql.exec(SCHEMA);
+    // Stores created before gateway_seen existed.
+    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('tokens')").toArray();
+    if (!columns.some((column) => column.name === "gateway_seen")) {
+      this.sql.exec("ALTER TABLE tokens ADD COLUMN gateway_seen INTEGER NOT NULL DEFAULT 0");
+    }
   }
 
   find(hash: string): TokenRow | null {
@@ -138,7 +144,7 @@ export class TokenTable {
   revoke(where: "hash" | "family" | "user", value: string, now: number): string[] {
     const active = this.sql
       .exec<{ hash: string }>(
-        `SELECT hash FROM tokens WHERE ${where} = ? AND kind = 'access' AND state = 'active'`,
+        `SELECT hash FROM tokens WHERE ${where} = ? AND kind = 'access' AND state = 'active' AND gateway_seen = 1`,
         value,
       )
       .toArray()
@@ -161,9 +167,12 @@ export class TokenTable {
    */
   removeAccess(hash: string): string[] {
     const removed = this.sql
-      .exec<{ state: string }>("DELETE FROM tokens WHERE hash = ? AND kind = 'access' RETURNING state", hash)
+      .exec<{ state: string; gateway_seen: number }>(
+        "DELETE FROM tokens WHERE hash = ? AND kind = 'access' RETURNING state, gateway_seen",
+        hash,
+      )
       .toArray();
-    return removed.some((row) => row.state === "active") ? [hash] : [];
+    return removed.some((row) => row.state === "active" && row.gateway_seen === 1) ? [hash] : [];
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
@@ -172,7 +181,7 @@ export class TokenTable {
     const args = grantType ? [grantType] : [];
     const active = this.sql
       .exec<{ hash: string }>(
-        `SELECT hash FROM tokens WHERE kind = 'access' AND state = 'active' ${filter}`,
+        `SELECT hash FROM tokens WHERE kind = 'access' AND state = 'active' AND gateway_seen = 1 ${filter}`,
         ...args,
       )
       .toArray()
@@ -199,6 +208,15 @@ export class TokenTable {
       family,
       SPENT_PER_FAMILY,
     );
+  }
+
+  /**
+   * Notes that the gateway has been told this access token is active (and may cache that). Only such tokens
+   * need a gateway cache purge when they end: a token the gateway never validated cannot be in its cache,
+   * because the gateway caches only what this shard answers, and this flag is set in the same step.
+   */
+  markGatewaySeen(hash: string): void {
+    this.sql.exec("UPDATE tokens SET gateway_seen = 1 WHERE hash = ? AND gateway_seen = 0", hash);
   }
 
   /** Deletes rows no longer needed; returns how many. */
