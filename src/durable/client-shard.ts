@@ -245,7 +245,8 @@ export class ClientShard extends DurableObject<Env> {
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
     let purge: string[] = [];
     const result = await this.run(async () => {
-      const presented = this.tokens.find(await hashSecret(request.refreshToken));
+      const hash = await hashSecret(request.refreshToken);
+      const presented = this.tokens.find(hash);
       const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
       const record = await this.authenticate(request.route, request.credentials, allowPublic);
       const outcome = await rotateRefreshToken(
@@ -256,7 +257,7 @@ export class ClientShard extends DurableObject<Env> {
           tokens: this.tokens,
           transaction: (fn) => this.ctx.storage.transactionSync(fn),
         },
-        request.refreshToken,
+        { token: request.refreshToken, hash },
         request.scope,
         Date.now(),
       );

@@ -1,5 +1,5 @@
 import type { Config } from "../../config";
-import { hashSecret, sealWith, unsealWith } from "../../crypto/secrets";
+import { sealWith, unsealWith } from "../../crypto/secrets";
 import { OAuthError } from "../../errors";
 import { narrowScope } from "../../oauth/scope";
 import type { TokenRoute } from "../../oauth/token-format";
@@ -46,12 +46,12 @@ const invalidGrant = (description: string) => new OAuthError("invalid_grant", de
  */
 export async function rotateRefreshToken(
   context: RotationContext,
-  presented: string,
+  presented: { token: string; hash: string },
   requestedScope: string | null,
   now: number,
 ): Promise<RotationOutcome> {
   const { config, record, route, tokens } = context;
-  const hash = await hashSecret(presented);
+  const hash = presented.hash;
   const current = tokens.find(hash);
   if (!current || current.kind !== "refresh") return refused(invalidGrant("the refresh token is not valid"));
   const scope = narrowScope(requestedScope, current.granted_scope, record.keyType);
@@ -74,7 +74,7 @@ export async function rotateRefreshToken(
   const successor: SealedSuccessor = { access_token: next.access, refresh_token: next.refresh as string };
   const sealed =
     config.refreshTokenReuseGrace > 0
-      ? await sealWith(presented, SEAL_SUCCESSOR, JSON.stringify(successor))
+      ? await sealWith(presented.token, SEAL_SUCCESSOR, JSON.stringify(successor))
       : null;
   const [accessRow, refreshRow] = next.rows as [(typeof next.rows)[0], (typeof next.rows)[0]];
 
@@ -116,7 +116,7 @@ export async function rotateRefreshToken(
   if (decision.kind === "rotated") {
     return { body: next.body, error: null, purge: decision.purge };
   }
-  return replay(context, presented, decision, now);
+  return replay(context, presented.token, decision, now);
 }
 
 async function replay(
