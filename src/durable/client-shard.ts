@@ -6,7 +6,6 @@ import { OAuthError, oauthErrorData } from "../errors";
 import { type ClientCredentials, invalidClient } from "../oauth/client-credentials";
 import { grantScope } from "../oauth/scope";
 import type { TokenRoute } from "../oauth/token-format";
-import { verifyUser } from "../oauth/user-authentication";
 import type { ClientRecord } from "./client-record";
 import { type FailureState, lockedFor, recordFailure } from "./lockout";
 import { registryStub, shardStub } from "./names";
@@ -19,7 +18,6 @@ import type {
   CodeRedeemRequest,
   Introspection,
   IssueRequest,
-  PasswordRequest,
   RefreshRequest,
   RevocationOutcome,
   RevokeRequest,
@@ -200,21 +198,6 @@ export class ClientShard extends DurableObject<Env> {
         request.withRefresh,
       );
     });
-  }
-
-  /** RFC 6749 §4.3: the resource owner password credentials grant. */
-  async issueForPassword(request: PasswordRequest): Promise<ShardResult<TokenResponseBody>> {
-    return this.run(async () => {
-      const record = await this.authenticate(request.route, request.credentials, false);
-      const scope = grantScope(request.scope, record.keyType);
-      const user = await this.verifyUser(request.username, request.password);
-      return this.mint(record, request.route, "password", user, scope, true);
-    });
-  }
-
-  /** Resource-owner authentication, shared with the login page (src/oauth/user-authentication.ts). */
-  private async verifyUser(username: string, password: string): Promise<string> {
-    return verifyUser(this.env, username, password);
   }
 
   private async mint(

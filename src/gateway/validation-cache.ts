@@ -9,9 +9,10 @@ import type { CachedValidation, RevocationMarker } from "./facts";
  * Drops the gateway's cached validation of the given access tokens (by hash). Revocation awaits this before it
  * answers, so the gateway in the same location refuses the token on the very next call.
  *
- * It deletes the entry and writes a revocation marker: a gateway that read the token as active from its shard
- * just before the revocation may write its validation entry back after this ran, which the delete alone would
- * not stop; the marker does, because the gateway reads both and trusts no entry with a marker.
+ * It writes a revocation marker rather than deleting the entry: a gateway that read the token as active from its
+ * shard just before the revocation may write its validation entry back after this ran, which a delete would not
+ * stop. The gateway reads the marker in the same bulk read as the entry and trusts no entry that has one, and the
+ * marker outlives any entry (revocationMarkerTtl), so one KV write per token is enough.
  */
 export async function purgeValidation(env: Env, tokenHashes: readonly string[]): Promise<void> {
   if (tokenHashes.length === 0) return;
@@ -21,10 +22,7 @@ export async function purgeValidation(env: Env, tokenHashes: readonly string[]):
   const body = JSON.stringify(marker);
   const expirationTtl = revocationMarkerTtl(ttl);
   await Promise.all(
-    tokenHashes.flatMap((hash) => [
-      env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl }),
-      env.VALIDATION_CACHE.delete(kvKeys.validation(hash)),
-    ]),
+    tokenHashes.map((hash) => env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl })),
   );
 }
 

@@ -113,6 +113,8 @@ export class UserStore {
   recordLogin(username: string, ok: boolean): void {
     const row = this.row(username);
     if (!row) return;
+    // The common case, a success with nothing to clear, writes nothing.
+    if (ok && row.failures === 0 && row.locked_until === 0) return;
     const next = ok
       ? { failures: 0, windowStart: 0, lockedUntil: 0 }
       : recordFailure(this.failureState(row), Date.now());

@@ -34,14 +34,6 @@ export interface IssueRequest {
   allowPublic?: boolean;
 }
 
-export interface PasswordRequest {
-  route: TokenRoute;
-  credentials: ClientCredentials;
-  username: string;
-  password: string;
-  scope: string | null;
-}
-
 export interface RefreshRequest {
   route: TokenRoute;
   credentials: ClientCredentials;

@@ -62,7 +62,8 @@ CREATE TABLE IF NOT EXISTS tokens (
   extra TEXT,
   gateway_seen INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX IF NOT EXISTS tokens_family ON tokens (family);
+DROP INDEX IF EXISTS tokens_family;
+CREATE INDEX IF NOT EXISTS tokens_family_state ON tokens (family, state, spent_at);
 CREATE INDEX IF NOT EXISTS tokens_purge ON tokens (purge_after) WHERE purge_after IS NOT NULL;
 `;
 
@@ -201,10 +202,9 @@ export class TokenTable {
   /** Keeps only the newest SPENT_PER_FAMILY spent refresh tokens of a family (a used code is kept). */
   trimSpent(family: string): void {
     this.sql.exec(
-      `DELETE FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh' AND hash NOT IN (
+      `DELETE FROM tokens WHERE hash IN (
          SELECT hash FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh'
-         ORDER BY spent_at DESC LIMIT ?)`,
-      family,
+         ORDER BY spent_at DESC, hash DESC LIMIT -1 OFFSET ?)`,
       family,
       SPENT_PER_FAMILY,
     );
