@@ -1,0 +1,455 @@
+#!/usr/bin/env node
+// `npm run bench`: drives every hot path of the key manager under load against `wrangler dev`, next to three
+// baselines on the same runtime, and writes BENCHMARKS.md. See BENCHMARKS.md ("Method") for what is measured.
+//
+// Options: --duration <s> (10)  --connections <n> (32)  --warmup <s> (2)  --tool wrk|autocannon
+//          --out <file> (BENCHMARKS.md)  --no-spread (skip the shard-spread test)  --proxy (load wrangler's
+//          public port, through its dev proxy, instead of the runtime's own socket)  --inspector (keep wrangler's
+//          devtools inspector attached)  --state-dir <dir> (/dev/shm)  --quick (3 s scenarios)
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { runLoad } from "./lib/load.mjs";
+import { cpuDelta, cpuSnapshot } from "./lib/proc.mjs";
+import { writeReport } from "./lib/report.mjs";
+import { ROOT } from "./lib/server.mjs";
+import {
+  chooseTool,
+  formHeaders,
+  inBatches,
+  log,
+  PASSWORD,
+  percentile,
+  probeGateway,
+  request,
+  sequentialLatency,
+  setUpKeyManager,
+  startStack,
+  versions,
+} from "./lib/stack.mjs";
+
+// ---- options ----------------------------------------------------------------------------------------------
+
+function option(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+const flag = (name) => process.argv.includes(`--${name}`);
+const quick = flag("quick");
+const DURATION = Number(option("duration", quick ? 3 : 10));
+const WARMUP = Number(option("warmup", quick ? 1 : 2));
+const CONNECTIONS = Number(option("connections", 32));
+const OUT = resolve(ROOT, option("out", "BENCHMARKS.md"));
+const SPREAD = !flag("no-spread");
+const DIRECT = !flag("proxy");
+const INSPECTOR = flag("inspector");
+
+const HOT_TOKENS = 100;
+const INTROSPECT_TOKENS = 1000;
+const REVOKE_CHECKS = 50;
+const SEQUENTIAL = 200;
+
+// ---- scenarios --------------------------------------------------------------------------------------------
+
+/**
+ * Runs one scenario: an optional warm-up, then the measured run, with the CPU time each process used.
+ * `cpu` maps a label to a pid; the first entry is the runtime that serves the scenario.
+ */
+async function measure(context, def) {
+  const spec = { connections: CONNECTIONS, duration: DURATION, tool: context.tool, ...def.spec };
+  if (def.warmup !== false && WARMUP > 0 && spec.mode !== "consume" && spec.mode !== "chain") {
+    await runLoad({ ...spec, duration: WARMUP, collect: undefined });
+  }
+  const before = cpuSnapshot(def.cpu);
+  const startedAt = Date.now();
+  const result = await runLoad(spec);
+  const used = cpuDelta(before, cpuSnapshot(def.cpu));
+  const [runtimeName] = Object.keys(def.cpu);
+  const cpuMsPerRequest =
+    result.requests > 0 && used[runtimeName] !== null ? used[runtimeName] / result.requests : null;
+  const row = {
+    id: def.id,
+    name: def.name,
+    group: def.group,
+    baselines: def.baselines ?? [],
+    note: def.note ?? "",
+    startedAt,
+    ...result,
+    collected: undefined,
+    cpuMsPerRequest,
+    cpu: Object.fromEntries(
+      Object.entries(used).map(([k, v]) => [
+        k,
+        v === null || result.requests === 0 ? null : v / result.requests,
+      ]),
+    ),
+  };
+  const errorRate = result.requests > 0 ? result.bad / result.requests : 1;
+  if (def.group === "baseline" && errorRate > 0.5) {
+    throw new Error(`baseline ${def.id} answered unexpectedly ${(errorRate * 100).toFixed(0)}% of the time`);
+  }
+  if (errorRate > 0.01) row.note = `${row.note} ${(errorRate * 100).toFixed(1)}% unexpected answers`.trim();
+  if (result.exhausted)
+    row.note = `${row.note} (ran ${result.seconds.toFixed(1)} s: pre-issued tokens used up)`.trim();
+  log(
+    `${def.id.padEnd(18)} ${result.rps.toFixed(0).padStart(6)} req/s  p50 ${result.p50.toFixed(2)} ms  p99 ${result.p99.toFixed(2)} ms` +
+      `  cpu ${cpuMsPerRequest?.toFixed(3) ?? "?"} ms/req  ok ${result.ok} bad ${result.bad}${result.exhausted ? " (exhausted)" : ""}` +
+      `  [${Object.entries(row.cpu)
+        .map(([k, v]) => `${k} ${v?.toFixed(3) ?? "?"}`)
+        .join(", ")}]`,
+  );
+  context.rows.push(row);
+  return { row, collected: result.collected };
+}
+
+function unavailable(context, def, reason) {
+  log(`${def.id.padEnd(18)} not available: ${reason}`);
+  context.rows.push({
+    id: def.id,
+    name: def.name,
+    group: def.group,
+    baselines: def.baselines ?? [],
+    unavailable: reason,
+  });
+}
+
+/** Runs one baseline; repeated runs of the same one are numbered (`base-json`, `base-json@2`, ...). */
+function baselineRunner(context) {
+  const { baseline, backend } = context.servers;
+  const cpu = { runtime: baseline.runtime, wrangler: baseline.node, proxy: baseline.proxy };
+  const tokens = context.baselineTokens;
+  const rounds = new Map();
+  const run = (id, name, spec, extraCpu = {}) => {
+    const round = (rounds.get(id) ?? 0) + 1;
+    rounds.set(id, round);
+    return measure(context, {
+      id: round === 1 ? id : `${id}@${round}`,
+      group: "baseline",
+      name,
+      cpu: { ...cpu, ...extraCpu },
+      spec,
+    });
+  };
+  return {
+    json: () =>
+      run("base-json", "Baseline: bare Hono route returning JSON", { url: `${baseline.origin}/json` }),
+    hashKv: () =>
+      run("base-hash-kv", "Baseline: bearer token, SHA-256, one KV get", {
+        url: `${baseline.origin}/hash-kv`,
+        headers: { Authorization: "Bearer @@" },
+        mode: "cycle",
+        items: tokens,
+      }),
+    doWrite: () =>
+      run("base-do-write", "Baseline: parse a form, one SQLite Durable Object write", {
+        url: `${baseline.origin}/do-write`,
+        method: "POST",
+        headers: { "Content-Type": "application/x-www-form-urlencoded" },
+        body: "grant_type=client_credentials&client_id=benchclient",
+      }),
+    hashKvFetch: () =>
+      run(
+        "base-hash-kv-fetch",
+        "Baseline: bearer, SHA-256, one KV get, forward to the local backend",
+        {
+          url: `${baseline.origin}/hash-kv-fetch/ping`,
+          headers: { Authorization: "Bearer @@" },
+          mode: "cycle",
+          items: tokens,
+        },
+        { backend: backend.pid },
+      ),
+  };
+}
+
+// ---- the run ----------------------------------------------------------------------------------------------
+
+async function main() {
+  const started = Date.now();
+  const tool = chooseTool(option("tool", null));
+  const info = versions(tool);
+  log(`tool ${info.tool}, ${CONNECTIONS} connections, ${DURATION} s per scenario (+${WARMUP} s warm-up)`);
+  // Local Durable Object and KV state on tmpfs where there is one: a shared VM disk's fsync stalls are noise here.
+  const stateRoot = option("state-dir", existsSync("/dev/shm") ? "/dev/shm" : tmpdir());
+  const workDir = mkdtempSync(join(stateRoot, "ekm-bench-"));
+  info.stateDir = stateRoot;
+  const context = { tool, rows: [], servers: {}, info };
+  let stack = null;
+  try {
+    log("bundling the key manager and the baseline worker, starting them");
+    stack = await startStack({ workDir, direct: DIRECT, inspector: INSPECTOR });
+    const { main: mainServer, baseline, backend } = stack.servers;
+    context.servers = stack.servers;
+    context.info.direct = mainServer.direct && baseline.direct;
+    context.info.inspector = INSPECTOR;
+    log(
+      `key manager at ${mainServer.origin} (workerd ${mainServer.runtime}), baseline at ${baseline.origin}`,
+    );
+
+    // Baseline tokens: cached "validations" the hash+KV routes find.
+    context.baselineTokens = Array.from({ length: HOT_TOKENS }, (_, i) => `baseline.${i}.${"x".repeat(43)}`);
+    await inBatches(HOT_TOKENS, 16, (i) =>
+      request(baseline.origin, "POST", "/seed", {
+        headers: { Authorization: `Bearer ${context.baselineTokens[i]}` },
+      }),
+    );
+    await setUpKeyManager(context);
+
+    // Each scenario runs between two runs of the baselines it is compared with, and is compared with those two
+    // (the nearest in time), so that a machine that gets busier or quieter during the run moves both alike.
+    const base = baselineRunner(context);
+    const km = mainServer.origin;
+    const cpu = { runtime: mainServer.runtime, wrangler: mainServer.node, proxy: mainServer.proxy };
+    const tokenRequest = (body, extra = {}) => ({
+      url: `${km}/token`,
+      method: "POST",
+      headers: formHeaders(context.basic),
+      body,
+      ...extra,
+    });
+
+    log("token endpoints, each between runs of the one-DO-write baseline");
+    await base.doWrite();
+    const cc1 = await measure(context, {
+      id: "cc",
+      group: "token",
+      name: "client_credentials issuance",
+      baselines: ["base-do-write"],
+      cpu,
+      warmup: true,
+      spec: tokenRequest("grant_type=client_credentials", { collect: "access_token" }),
+    });
+    await base.doWrite();
+    await measure(context, {
+      id: "refresh",
+      group: "token",
+      name: "refresh rotation (each request a distinct live refresh token)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: tokenRequest("grant_type=refresh_token&refresh_token=@@", {
+        mode: "chain",
+        chain: "refresh_token",
+        items: context.refreshSeeds,
+      }),
+    });
+    await base.doWrite();
+
+    const pool1 = cc1.collected;
+    const hotTokens = pool1.slice(0, HOT_TOKENS);
+    const introspectTokens = pool1.slice(HOT_TOKENS, HOT_TOKENS + INTROSPECT_TOKENS);
+    const revokeTokens = pool1.slice(HOT_TOKENS + INTROSPECT_TOKENS);
+    await measure(context, {
+      id: "introspect",
+      group: "token",
+      name: "/introspect (client Basic auth, active token)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: {
+        url: `${km}/introspect`,
+        method: "POST",
+        headers: formHeaders(context.basic),
+        body: "token=@@",
+        mode: "cycle",
+        items: introspectTokens,
+      },
+    });
+    await base.doWrite();
+    await measure(context, {
+      id: "password",
+      group: "token",
+      name: "password issuance (PBKDF2, 100,000 iterations)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: tokenRequest(`grant_type=password&username=@@&password=${encodeURIComponent(PASSWORD)}`, {
+        mode: "cycle",
+        items: context.users.map((u) => u.replace(/@carbon\.super$/, "")),
+      }),
+    });
+
+    // Gateway: a cache hit (the same 100 tokens, validated during the warm-up) and a miss (a distinct token never
+    // validated before, for every request: pre-issued by a second client_credentials run).
+    log("gateway, between runs of its baselines");
+    const gatewayProblem = await probeGateway(context, hotTokens[0]);
+    const gatewayUrl = `${km}${context.gatewayPath ?? "/bench/1.0.0/ping"}`;
+    await base.json();
+    await base.hashKv();
+    await base.hashKvFetch();
+    await measure(context, {
+      id: "backend-direct",
+      group: "gateway",
+      name: "Local backend called directly (no gateway)",
+      cpu: { backend: backend.pid },
+      spec: { url: `${backend.origin}/ping` },
+    });
+    const gwHit = {
+      id: "gw-hit",
+      group: "gateway",
+      name: "Gateway call, validation cache hit (→ local backend)",
+      baselines: ["base-hash-kv", "base-json", "base-hash-kv-fetch", "backend-direct"],
+      cpu: { ...cpu, backend: backend.pid },
+      spec: { url: gatewayUrl, headers: { Authorization: "Bearer @@" }, mode: "cycle", items: hotTokens },
+    };
+    if (gatewayProblem) unavailable(context, gwHit, gatewayProblem);
+    else await measure(context, gwHit);
+    await base.hashKvFetch();
+    await base.hashKv();
+    await base.json();
+
+    const cc2 = await measure(context, {
+      id: "cc-2",
+      group: "token",
+      name: "client_credentials issuance (second run; mints the cache-miss tokens)",
+      baselines: ["base-do-write"],
+      cpu,
+      warmup: false,
+      spec: tokenRequest("grant_type=client_credentials", { collect: "access_token" }),
+    });
+    const checkTokens = cc2.collected.slice(0, REVOKE_CHECKS);
+    const missTokens = cc2.collected.slice(REVOKE_CHECKS);
+    const gwMiss = {
+      id: "gw-miss",
+      group: "gateway",
+      name: "Gateway call, cache miss (distinct never-validated token each call)",
+      baselines: ["base-hash-kv", "base-json"],
+      cpu: { ...cpu, backend: backend.pid },
+      spec: { url: gatewayUrl, headers: { Authorization: "Bearer @@" }, mode: "consume", items: missTokens },
+    };
+    // The tokens the cache-miss run presented are now validated and cached: the second /revoke run's.
+    let cachedTokens = [];
+    if (gatewayProblem) unavailable(context, gwMiss, gatewayProblem);
+    else cachedTokens = missTokens.slice(0, Math.max(0, (await measure(context, gwMiss)).row.requests - 8));
+    await base.hashKv();
+    await base.json();
+
+    log("revocation, between runs of the one-DO-write baseline");
+    const revokeSpec = (items) => ({
+      url: `${km}/revoke`,
+      method: "POST",
+      headers: formHeaders(context.basic),
+      body: "token=@@&token_type_hint=access_token",
+      mode: "consume",
+      items,
+      expect: { status: 200, header: "RevokedAccessToken" },
+    });
+    await base.doWrite();
+    await measure(context, {
+      id: "revoke",
+      group: "token",
+      name: "/revoke (distinct live access token each call, never used at the gateway)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: revokeSpec(revokeTokens),
+    });
+    await base.doWrite();
+    const revokeCached = {
+      id: "revoke-cached",
+      group: "token",
+      name: "/revoke (distinct live access token each call, validation cached by the gateway)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: revokeSpec(cachedTokens),
+    };
+    if (gatewayProblem) unavailable(context, revokeCached, gatewayProblem);
+    else if (cachedTokens.length < 100)
+      unavailable(context, revokeCached, "too few gateway-validated tokens");
+    else await measure(context, revokeCached);
+    await base.doWrite();
+
+    context.revocation = await revocationCheck(context, checkTokens, gatewayProblem);
+
+    context.info.loadAfter = loadavg()
+      .map((n) => n.toFixed(2))
+      .join(" ");
+  } finally {
+    await stack?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+
+  if (SPREAD) context.spread = runSpreadTest();
+  context.info.seconds = Math.round((Date.now() - started) / 1000);
+  context.settings = {
+    duration: DURATION,
+    warmup: WARMUP,
+    connections: CONNECTIONS,
+    argv: process.argv.slice(2),
+  };
+  writeReport(OUT, context);
+  log(`wrote ${OUT} (${context.info.seconds} s in all)`);
+}
+
+/**
+ * Revocation followed by a gateway call: each token is validated by the gateway (so its validation is cached),
+ * revoked, and presented again at once; the second call must be refused. Also times what the purge costs.
+ */
+async function revocationCheck(context, tokens, gatewayProblem) {
+  const { main, baseline } = context.servers;
+  const result = { checked: 0, refused: 0, unavailable: gatewayProblem ?? null };
+  const revoke = (token) =>
+    request(main.origin, "POST", "/revoke", {
+      headers: formHeaders(context.basic),
+      body: `token=${token}&token_type_hint=access_token`,
+    });
+  const half = Math.floor(tokens.length / 2);
+  if (!gatewayProblem) {
+    const statuses = {};
+    const times = []; // the revocation only; the gateway calls around it are not part of the figure
+    for (const token of tokens.slice(0, half)) {
+      const headers = { Authorization: `Bearer ${token}` };
+      const first = await request(main.origin, "GET", context.gatewayPath, { headers });
+      const start = performance.now();
+      const revoked = await revoke(token);
+      times.push(performance.now() - start);
+      const second = await request(main.origin, "GET", context.gatewayPath, { headers });
+      result.checked += 1;
+      if (first.status === 200 && revoked.headers.get("RevokedAccessToken") && second.status === 401)
+        result.refused += 1;
+      else {
+        const key = `${first.status}/${revoked.status}/${second.status}`;
+        statuses[key] = (statuses[key] ?? 0) + 1;
+      }
+    }
+    result.cachedRevoke = { count: times.length, p50: percentile(times, 50), p99: percentile(times, 99) };
+    result.failures = statuses;
+  }
+  const uncached = tokens.slice(half);
+  result.uncachedRevoke = await sequentialLatency(uncached.length, (i) => revoke(uncached[i]));
+  result.kvPut = await sequentialLatency(SEQUENTIAL, () => request(baseline.origin, "POST", "/kv-put"));
+  result.kvDelete = await sequentialLatency(SEQUENTIAL, () => request(baseline.origin, "POST", "/kv-delete"));
+  result.json = await sequentialLatency(SEQUENTIAL, () => request(baseline.origin, "GET", "/json"));
+  log(
+    `revocation check: ${result.refused}/${result.checked} refused at once; revoke p50 ${result.cachedRevoke?.p50?.toFixed(2) ?? "-"} ms (cached), ` +
+      `${result.uncachedRevoke.p50?.toFixed(2)} ms (never validated); one KV put adds ~${(result.kvPut.p50 - result.json.p50).toFixed(2)} ms, one KV delete ~${(result.kvDelete.p50 - result.json.p50).toFixed(2)} ms`,
+  );
+  return result;
+}
+
+/** Runs test/durable/shard-spread.test.ts and reads the spread it prints. */
+function runSpreadTest() {
+  log("shard spread: vitest run test/durable/shard-spread.test.ts");
+  const started = Date.now();
+  const run = spawnSync(
+    join(ROOT, "node_modules/.bin/vitest"),
+    ["run", "test/durable/shard-spread.test.ts"],
+    {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { ...process.env, CI: "true" },
+      timeout: 240_000,
+    },
+  );
+  const output = `${run.stdout ?? ""}${run.stderr ?? ""}`;
+  const line = output.split("\n").find((l) => l.includes("SHARD_SPREAD "));
+  const seconds = (Date.now() - started) / 1000;
+  if (!line) return { error: `no result (exit ${run.status}): ${output.slice(-600)}`, seconds };
+  const spread = JSON.parse(line.slice(line.indexOf("SHARD_SPREAD ") + "SHARD_SPREAD ".length));
+  log(
+    `shard spread: max/mean ${spread.maxOverMean.toFixed(3)} over ${spread.shards} shards (${seconds.toFixed(0)} s)`,
+  );
+  return { ...spread, passed: run.status === 0, seconds };
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
