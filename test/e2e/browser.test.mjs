@@ -245,16 +245,15 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
     await context.close();
   });
 
-  it("deny returns access_denied to the client", async () => {
-    const context = await browser.newContext();
-    const page = await context.newPage();
+  /** Opens a code + PKCE authorization request and signs alice in, up to the consent page. */
+  async function signInToConsent(page, state) {
     const { challenge } = pkce();
     await page.goto(
       authorizeUrl({
         response_type: "code",
         client_id: app.keys.PRODUCTION.consumerKey,
         redirect_uri: CALLBACK,
-        state: "no",
+        state,
         code_challenge: challenge,
         code_challenge_method: "S256",
       }),
@@ -262,7 +261,13 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
     await page.fill("#username", "alice");
     await page.fill("#password", "alice-Passw0rd");
     await page.click("#sign-in");
-    await page.waitForSelector("#deny");
+    await page.waitForSelector("#approve");
+  }
+
+  it("deny returns access_denied to the client", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await signInToConsent(page, "no");
     await Promise.all([page.waitForURL((url) => url.href.startsWith(CALLBACK)), page.click("#deny")]);
     const landed = new URL(page.url());
     assert.equal(landed.searchParams.get("error"), "access_denied");
@@ -291,21 +296,7 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
   it("a cross-site page cannot submit the consent form (the SameSite cookie does not go with it)", async () => {
     const context = await browser.newContext();
     const page = await context.newPage();
-    const { challenge } = pkce();
-    await page.goto(
-      authorizeUrl({
-        response_type: "code",
-        client_id: app.keys.PRODUCTION.consumerKey,
-        redirect_uri: CALLBACK,
-        state: "csrf",
-        code_challenge: challenge,
-        code_challenge_method: "S256",
-      }),
-    );
-    await page.fill("#username", "alice");
-    await page.fill("#password", "alice-Passw0rd");
-    await page.click("#sign-in");
-    await page.waitForSelector("#approve");
+    await signInToConsent(page, "csrf");
     // Worst case: the attacker even learned the signed field. Its page lives on another site (localhost vs
     // 127.0.0.1) and posts to the consent endpoint in the victim's browser.
     const field = await page.getAttribute('input[name="authz"]', "value");
