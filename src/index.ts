@@ -1,7 +1,8 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin";
 import type { Env } from "./env";
-import { AdminError, OAuthError } from "./errors";
+import { AdminError } from "./errors/admin-error";
+import { OAuthError } from "./errors/oauth-error";
 import { gatewayCall } from "./gateway";
 import { errorResponse } from "./http/error-response";
 import { authorizeRoutes } from "./oauth/authorize/endpoint";

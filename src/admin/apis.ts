@@ -1,9 +1,9 @@
 import { Hono } from "hono";
+import { isReservedContext } from "../core/reserved-paths";
 import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
 import type { Env } from "../env";
-import { AdminError } from "../errors";
-import { isReservedContext } from "../gateway/reserved-paths";
+import { AdminError } from "../errors/admin-error";
 import { httpUrl, type JsonObject, optionalString, readJson, requiredString, unwrap } from "./input";
 
 const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;

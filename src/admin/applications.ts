@@ -1,14 +1,14 @@
 import { Hono } from "hono";
-import type { KeyType } from "../durable/client-record";
+import type { KeyType } from "../core/client-record";
+import { canonicalUserName } from "../core/identity";
+import { NO_STORE } from "../core/responses";
+import { randomShard } from "../core/shard-routing";
+import { MAX_SHARDS } from "../core/token-format";
 import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
 import type { Env } from "../env";
-import { AdminError } from "../errors";
-import { NO_STORE } from "../http/responses";
-import { canonicalUserName } from "../identity";
-import { randomShard } from "../oauth/client-directory";
-import { settle } from "../oauth/shard-result";
-import { MAX_SHARDS } from "../oauth/token-format";
+import { AdminError } from "../errors/admin-error";
+import { settle } from "../services/shard-result";
 import {
   callbackUrl,
   type JsonObject,

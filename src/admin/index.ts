@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import type { Env } from "../env";
-import { requireAdmin } from "./admin-auth";
+import { requireAdmin } from "../http/admin-auth";
 import { apiRoutes, subscriptionRoutes } from "./apis";
 import { applicationRoutes } from "./applications";
 import { userRoutes } from "./users";

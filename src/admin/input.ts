@@ -1,5 +1,5 @@
 import type { RegistryResult } from "../durable/registry/result";
-import { AdminError } from "../errors";
+import { AdminError } from "../errors/admin-error";
 
 const MAX_JSON_BYTES = 64 * 1024;
 

@@ -1,15 +1,15 @@
 import { Hono } from "hono";
-import { hashPassword } from "../crypto/password";
-import { registryStub } from "../durable/names";
-import type { Env } from "../env";
-import { AdminError } from "../errors";
 import {
   canonicalUserName,
   DEFAULT_TENANT,
   formatUserName,
   PRIMARY_DOMAIN,
   parseUserName,
-} from "../identity";
+} from "../core/identity";
+import { hashPassword } from "../crypto/password";
+import { registryStub } from "../durable/names";
+import type { Env } from "../env";
+import { AdminError } from "../errors/admin-error";
 import { optionalString, readJson, requiredString, unwrap } from "./input";
 
 const MAX_PASSWORD = 256;

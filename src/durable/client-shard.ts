@@ -1,18 +1,18 @@
 import { DurableObject } from "cloudflare:workers";
-import { type Config, readConfig } from "../config";
+import type { AccessTokenFacts } from "../cache/facts";
+import type { ClientCredentials } from "../core/client-credentials";
+import type { ClientRecord } from "../core/client-record";
+import { type Config, readConfig } from "../core/config";
+import { grantScope } from "../core/scope";
+import type { TokenRoute } from "../core/token-format";
 import { hashSecret, timingSafeEqual, unsealWith } from "../crypto/secrets";
 import type { Env } from "../env";
-import { OAuthError, oauthErrorData } from "../errors";
-import { type ClientCredentials, invalidClient } from "../oauth/client-credentials";
-import { grantScope } from "../oauth/scope";
-import type { TokenRoute } from "../oauth/token-format";
-import type { ClientRecord } from "./client-record";
+import { invalidClient, OAuthError, oauthErrorData } from "../errors/oauth-error";
 import { type FailureState, lockedFor, recordFailure } from "./lockout";
 import { registryStub, shardStub } from "./names";
 import { type CodeContext, issueCode, redeemCode } from "./shard/codes";
 import { isPublicClientGrant, mintPair, SEAL_SIBLING } from "./shard/minting";
 import type {
-  AccessTokenFacts,
   AuthorizationClient,
   CodeIssueRequest,
   CodeRedeemRequest,

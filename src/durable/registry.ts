@@ -1,13 +1,13 @@
 import { DurableObject } from "cloudflare:workers";
-import { kvKeys } from "../cache-keys";
+import type { KeyFacts, RouteTable } from "../cache/facts";
+import { GatewayPublisher } from "../cache/publisher";
+import { purgeValidation } from "../cache/validation-cache";
+import { kvKeys } from "../core/cache-keys";
+import type { ClientRecord, KeyType } from "../core/client-record";
+import { userShard } from "../core/shard-routing";
 import type { PasswordHash } from "../crypto/password";
 import { randomSecret } from "../crypto/secrets";
 import type { Env } from "../env";
-import type { KeyFacts, RouteTable } from "../gateway/facts";
-import { GatewayPublisher } from "../gateway/publisher";
-import { purgeValidation } from "../gateway/validation-cache";
-import { userShard } from "../oauth/client-directory";
-import type { ClientRecord, KeyType } from "./client-record";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
@@ -35,7 +35,7 @@ export class Registry extends DurableObject<Env> {
   private readonly users: UserStore;
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
-  /** Writes the gateway's routing table and consumer-key facts to KV (src/gateway/publisher.ts). */
+  /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -263,7 +263,7 @@ export class Registry extends DurableObject<Env> {
     return deleted;
   }
 
-  // ---- gateway cache (src/gateway/publisher.ts) -----------------------------------------------------------
+  // ---- gateway cache (src/cache/publisher.ts) -----------------------------------------------------------
   /** The routing table, for a gateway whose cache missed. */
   async gatewayRoutes(): Promise<RouteTable> {
     return this.gateway.routes();

@@ -1,17 +1,17 @@
-import type { Config } from "../config";
+import { cacheEnabled, isFresh } from "../cache/cache-policy";
+import { type CachedFacts, readCachedFacts } from "../cache/cache-read";
+import type { CachedValidation, GatewayApi, KeyFacts, RouteTable } from "../cache/facts";
+import { validationEntry, writeValidation } from "../cache/validation-cache";
+import type { Config } from "../core/config";
+import { parseTokenRoute, type TokenRoute } from "../core/token-format";
 import { hashSecret } from "../crypto/secrets";
 import { registryStub, shardStub } from "../durable/names";
 import type { Env } from "../env";
-import { parseTokenRoute, type TokenRoute } from "../oauth/token-format";
+import { GatewayError } from "../errors/gateway-error";
 import { readBearerToken } from "./bearer";
-import { cacheEnabled, isFresh } from "./cache-policy";
-import { type CachedFacts, readCachedFacts } from "./cache-read";
 import { checkDomain } from "./domains";
-import type { CachedValidation, GatewayApi, KeyFacts, RouteTable } from "./facts";
-import { GatewayError } from "./gateway-error";
 import { deadTokens, unknownKeys } from "./negative-cache";
 import { matchApi } from "./routes";
-import { validationEntry, writeValidation } from "./validation-cache";
 
 /** A call the gateway may forward, and who makes it. */
 export interface AuthorizedCall {

@@ -1,4 +1,4 @@
-import { GatewayError } from "./gateway-error";
+import { GatewayError } from "../errors/gateway-error";
 
 /** How long the gateway waits for a backend's response headers (the body then streams without limit). */
 export const BACKEND_HEADERS_TIMEOUT_MS = 60_000;

@@ -1,9 +1,9 @@
 import type { Context } from "hono";
-import { readConfig } from "../config";
+import { readConfig } from "../core/config";
 import type { Env } from "../env";
+import { GatewayError } from "../errors/gateway-error";
 import { authorizeCall } from "./authorize";
 import { forwardToBackend } from "./forward";
-import { GatewayError } from "./gateway-error";
 import { identityHeaders, outgoingHeaders } from "./identity-headers";
 import { backendUrl } from "./routes";
 

@@ -1,4 +1,4 @@
-import type { GatewayApi } from "./facts";
+import type { GatewayApi } from "../cache/facts";
 
 export interface ApiMatch {
   api: GatewayApi;

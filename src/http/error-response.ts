@@ -1,8 +1,9 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { AdminError, OAuthError } from "../errors";
-import { GatewayError } from "../gateway/gateway-error";
-import { jsonResponse, NO_STORE } from "./responses";
+import { jsonResponse, NO_STORE } from "../core/responses";
+import { AdminError } from "../errors/admin-error";
+import { GatewayError } from "../errors/gateway-error";
+import { OAuthError } from "../errors/oauth-error";
 
 /**
  * The one place errors become responses. OAuth errors get RFC 6749 §5.2 bodies (with their own status and

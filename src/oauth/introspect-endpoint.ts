@@ -1,15 +1,16 @@
 import type { Context } from "hono";
-import { adminTokenMatches } from "../admin/admin-auth";
+import { jsonResponse, NO_STORE } from "../core/responses";
+import { randomShard } from "../core/shard-routing";
+import { parseTokenRoute } from "../core/token-format";
 import { shardStub } from "../durable/names";
 import type { Introspection } from "../durable/shard/protocol";
 import type { Env } from "../env";
-import { OAuthError } from "../errors";
-import { jsonResponse, NO_STORE } from "../http/responses";
-import { invalidClient, readClientCredentials } from "./client-credentials";
-import { lookupClient, randomShard } from "./client-directory";
-import { readForm, requireParam } from "./form";
-import { settle } from "./shard-result";
-import { parseTokenRoute } from "./token-format";
+import { invalidClient, OAuthError } from "../errors/oauth-error";
+import { adminTokenMatches } from "../http/admin-auth";
+import { readClientCredentials } from "../http/client-credentials";
+import { readForm, requireParam } from "../http/form";
+import { lookupClient } from "../services/client-directory";
+import { settle } from "../services/shard-result";
 
 /**
  * `POST /introspect` (RFC 7662). The caller is a registered client (Basic or body credentials), which sees

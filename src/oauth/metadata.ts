@@ -1,8 +1,8 @@
 import type { Context } from "hono";
+import { jsonResponse } from "../core/responses";
+import { DEFAULT_SCOPE } from "../core/scope";
 import type { Env } from "../env";
-import { jsonResponse } from "../http/responses";
 import { supportedGrantTypes } from "./grants";
-import { DEFAULT_SCOPE } from "./scope";
 
 /**
  * The issuer identifier: the origin the service is reached at (CONTRACT "Metadata"; RFC 8414 §2: https, no

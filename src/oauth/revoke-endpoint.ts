@@ -1,13 +1,15 @@
 import type { Context } from "hono";
+import { NO_STORE } from "../core/responses";
+import { randomShard } from "../core/shard-routing";
+import { parseTokenRoute } from "../core/token-format";
 import { shardStub } from "../durable/names";
 import type { RevocationOutcome } from "../durable/shard/protocol";
 import type { Env } from "../env";
-import { NO_STORE } from "../http/responses";
-import { invalidClient, readClientCredentials } from "./client-credentials";
-import { lookupClient, randomShard } from "./client-directory";
-import { readForm, requireParam } from "./form";
-import { settle } from "./shard-result";
-import { parseTokenRoute } from "./token-format";
+import { invalidClient } from "../errors/oauth-error";
+import { readClientCredentials } from "../http/client-credentials";
+import { readForm, requireParam } from "../http/form";
+import { lookupClient } from "../services/client-directory";
+import { settle } from "../services/shard-result";
 
 /**
  * `POST /revoke` (RFC 7009) as WSO2 API Manager answers it: 200 with an empty body, and the headers

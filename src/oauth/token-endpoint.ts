@@ -1,11 +1,11 @@
 import type { Context } from "hono";
-import { readConfig } from "../config";
+import { readConfig } from "../core/config";
+import { jsonResponse, NO_STORE } from "../core/responses";
 import type { Env } from "../env";
-import { OAuthError } from "../errors";
-import { jsonResponse, NO_STORE } from "../http/responses";
-import { invalidClient, readClientCredentials } from "./client-credentials";
-import { lookupClient } from "./client-directory";
-import { readForm } from "./form";
+import { invalidClient, OAuthError } from "../errors/oauth-error";
+import { readClientCredentials } from "../http/client-credentials";
+import { readForm } from "../http/form";
+import { lookupClient } from "../services/client-directory";
 import { findGrant } from "./grants";
 
 /** `POST /token` (RFC 6749 §3.2): dispatches to the grant registry; §5.1 / §5.2 responses. */

@@ -1,7 +1,7 @@
 import { hashPassword, type PasswordHash, verifyPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
 import type { Env } from "../env";
-import { OAuthError } from "../errors";
+import { OAuthError } from "../errors/oauth-error";
 
 /**
  * Resource-owner authentication against the registry's user store, shared by the password grant

@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { kvKeys } from "../../src/cache-keys";
+import { kvKeys } from "../../src/core/cache-keys";
 import { admin, adminJson, call, createApp, createUser, introspect, passwordToken, token } from "../helpers";
 
 describe("admin API authentication", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { GatewayError } from "../../src/errors/gateway-error";
 import { forwardToBackend } from "../../src/gateway/forward";
-import { GatewayError } from "../../src/gateway/gateway-error";
 import { adminJson, call, createApp, createUser, passwordToken } from "../helpers";
 import {
   appToken,

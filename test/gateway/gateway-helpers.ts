@@ -1,6 +1,6 @@
 import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
-import { kvKeys } from "../../src/cache-keys";
+import { kvKeys } from "../../src/core/cache-keys";
 import { hashSecret } from "../../src/crypto/secrets";
 import { REGISTRY_NAME } from "../../src/durable/names";
 import app from "../../src/index";

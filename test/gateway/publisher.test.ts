@@ -1,8 +1,8 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { kvKeys } from "../../src/cache-keys";
+import type { KeyFacts } from "../../src/cache/facts";
+import { kvKeys } from "../../src/core/cache-keys";
 import { REGISTRY_NAME } from "../../src/durable/names";
-import type { KeyFacts } from "../../src/gateway/facts";
 import { admin, createApp, env } from "../helpers";
 import { appToken, callApi, createApi, echoOf, subscribe } from "./gateway-helpers";
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { kvKeys } from "../../src/cache-keys";
+import { kvKeys } from "../../src/core/cache-keys";
 import { hashSecret } from "../../src/crypto/secrets";
 import { admin, adminJson, basic, createApp, createUser, env, passwordToken, postForm } from "../helpers";
 import {

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { fnv1a } from "../../src/core/shard-routing";
 import { shardStub } from "../../src/durable/names";
-import { fnv1a } from "../../src/oauth/client-directory";
 import { admin, createApp, createUser, postForm, type TestApp, token } from "../helpers";
 import {
   authorizeCode,

@@ -1,9 +1,9 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { fnv1a } from "../../src/core/shard-routing";
 import { shardStub } from "../../src/durable/names";
 import { signForm } from "../../src/oauth/authorize/form-signing";
 import type { AuthorizationRequest } from "../../src/oauth/authorize/request";
-import { fnv1a } from "../../src/oauth/client-directory";
 import { admin, adminJson, call, createApp, createUser, postForm, token, unique } from "../helpers";
 import {
   CALLBACK,

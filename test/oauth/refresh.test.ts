@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseTokenRoute, shardName } from "../../src/oauth/token-format";
+import { parseTokenRoute, shardName } from "../../src/core/token-format";
 import {
   basic,
   createApp,

@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { kvKeys } from "../../src/cache-keys";
+import { kvKeys } from "../../src/core/cache-keys";
+import { parseTokenRoute, shardName } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
-import { parseTokenRoute, shardName } from "../../src/oauth/token-format";
 import {
   admin,
   adminJson,

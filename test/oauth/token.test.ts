@@ -1,8 +1,8 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { NEVER_EXPIRES_IN } from "../../src/config";
+import { NEVER_EXPIRES_IN } from "../../src/core/config";
+import { parseTokenRoute, shardName } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
-import { parseTokenRoute, shardName } from "../../src/oauth/token-format";
 import {
   basic,
   call,

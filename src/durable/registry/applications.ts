@@ -1,6 +1,6 @@
+import { type ClientRecord, KEY_TYPES, type KeyType } from "../../core/client-record";
+import { tenantOf } from "../../core/identity";
 import { hashSecret, randomSecret } from "../../crypto/secrets";
-import { tenantOf } from "../../identity";
-import { type ClientRecord, KEY_TYPES, type KeyType } from "../client-record";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";
 

@@ -1,5 +1,5 @@
+import { canonicalUserName } from "../../core/identity";
 import type { PasswordHash } from "../../crypto/password";
-import { canonicalUserName } from "../../identity";
 import { type FailureState, lockedFor, recordFailure } from "../lockout";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";

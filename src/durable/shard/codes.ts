@@ -1,10 +1,9 @@
-import type { Config } from "../../config";
+import type { ClientRecord } from "../../core/client-record";
+import type { Config } from "../../core/config";
+import { mintToken, type TokenRoute } from "../../core/token-format";
 import { base64url, utf8 } from "../../crypto/encoding";
 import { hashSecret, randomSecret, timingSafeEqual } from "../../crypto/secrets";
-import { OAuthError } from "../../errors";
-import { invalidClient } from "../../oauth/client-credentials";
-import { mintToken, type TokenRoute } from "../../oauth/token-format";
-import type { ClientRecord } from "../client-record";
+import { invalidClient, OAuthError } from "../../errors/oauth-error";
 import { expiryOf, mintPair, PUBLIC_CLIENT_GRANT } from "./minting";
 import type { CodeIssueRequest, CodeRedeemRequest, TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";

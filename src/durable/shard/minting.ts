@@ -1,7 +1,7 @@
-import { type Config, NEVER_EXPIRES_IN } from "../../config";
+import type { ClientRecord } from "../../core/client-record";
+import { type Config, NEVER_EXPIRES_IN } from "../../core/config";
+import { mintToken, type TokenRoute } from "../../core/token-format";
 import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
-import { mintToken, type TokenRoute } from "../../oauth/token-format";
-import type { ClientRecord } from "../client-record";
 import type { TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow } from "./schema";
 

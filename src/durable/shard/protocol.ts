@@ -1,7 +1,7 @@
-import type { OAuthErrorData } from "../../errors";
-import type { ClientCredentials } from "../../oauth/client-credentials";
-import type { TokenRoute } from "../../oauth/token-format";
-import type { KeyType } from "../client-record";
+import type { ClientCredentials } from "../../core/client-credentials";
+import type { KeyType } from "../../core/client-record";
+import type { TokenRoute } from "../../core/token-format";
+import type { OAuthErrorData } from "../../errors/oauth-error";
 
 /** RFC 6749 §5.1 success body. */
 export interface TokenResponseBody {
@@ -69,22 +69,6 @@ export type Introspection =
       sub: string;
       key_type: KeyType;
     };
-
-/** What the gateway needs to know about an access token; cached in KV under the token's hash. */
-export interface AccessTokenFacts {
-  consumerKey: string;
-  applicationId: string;
-  applicationName: string;
-  keyType: KeyType;
-  /** End user for user tokens; the application owner for application tokens. */
-  user: string;
-  isApplicationToken: boolean;
-  scope: string;
-  issuedAt: number;
-  /** Epoch ms, or null when the token never expires. */
-  expiresAt: number | null;
-  allowedDomains: string[];
-}
 
 /** What the authorization endpoint needs to know about a client (RFC 6749 §3.1, §3.1.2). */
 export interface AuthorizationClient {

@@ -1,9 +1,9 @@
-import type { Config } from "../../config";
+import type { ClientRecord } from "../../core/client-record";
+import type { Config } from "../../core/config";
+import { narrowScope } from "../../core/scope";
+import type { TokenRoute } from "../../core/token-format";
 import { sealWith, unsealWith } from "../../crypto/secrets";
-import { OAuthError } from "../../errors";
-import { narrowScope } from "../../oauth/scope";
-import type { TokenRoute } from "../../oauth/token-format";
-import type { ClientRecord } from "../client-record";
+import { OAuthError } from "../../errors/oauth-error";
 import { expiresIn, mintPair, SEAL_SUCCESSOR, spentPurgeAfter } from "./minting";
 import type { TokenResponseBody } from "./protocol";
 import type { TokenTable } from "./schema";

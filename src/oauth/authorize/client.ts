@@ -1,9 +1,10 @@
+import { randomShard, userShard } from "../../core/shard-routing";
+import { isConsumerKey, type TokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import type { ClientRouting } from "../../durable/registry";
 import type { AuthorizationClient } from "../../durable/shard/protocol";
 import type { Env } from "../../env";
-import { lookupClient, randomShard, userShard } from "../client-directory";
-import { isConsumerKey, type TokenRoute } from "../token-format";
+import { lookupClient } from "../../services/client-directory";
 
 export interface KnownClient {
   client: AuthorizationClient;

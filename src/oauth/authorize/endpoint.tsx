@@ -3,10 +3,10 @@ import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { shardStub } from "../../durable/names";
 import type { Env } from "../../env";
-import { OAuthError } from "../../errors";
-import { readForm } from "../form";
+import { OAuthError } from "../../errors/oauth-error";
+import { readForm } from "../../http/form";
+import { settle } from "../../services/shard-result";
 import { issuerOf } from "../metadata";
-import { settle } from "../shard-result";
 import { authenticateUser, loginFailureMessage } from "../user-authentication";
 import { findAuthorizationClient, userRoute } from "./client";
 import {

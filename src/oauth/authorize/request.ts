@@ -1,6 +1,6 @@
+import { grantScope } from "../../core/scope";
 import type { Env } from "../../env";
-import { OAuthError, type OAuthErrorCode } from "../../errors";
-import { grantScope } from "../scope";
+import { OAuthError, type OAuthErrorCode } from "../../errors/oauth-error";
 import { findAuthorizationClient } from "./client";
 import {
   type AuthorizationErrorCode,

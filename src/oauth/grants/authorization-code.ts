@@ -1,10 +1,10 @@
+import { randomShard } from "../../core/shard-routing";
+import { parseTokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import { CODE_VERIFIER } from "../../durable/shard/codes";
-import { OAuthError } from "../../errors";
-import { randomShard } from "../client-directory";
-import { requireParam } from "../form";
-import { settle } from "../shard-result";
-import { parseTokenRoute } from "../token-format";
+import { OAuthError } from "../../errors/oauth-error";
+import { requireParam } from "../../http/form";
+import { settle } from "../../services/shard-result";
 import type { Grant } from "./grant";
 
 /**

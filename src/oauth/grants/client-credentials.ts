@@ -1,6 +1,6 @@
+import { randomShard } from "../../core/shard-routing";
 import { shardStub } from "../../durable/names";
-import { randomShard } from "../client-directory";
-import { settle } from "../shard-result";
+import { settle } from "../../services/shard-result";
 import type { Grant } from "./grant";
 
 /** RFC 6749 §4.4: an application access token, no refresh token (§4.4.3), on a random shard of the key. */

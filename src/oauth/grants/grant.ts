@@ -1,9 +1,9 @@
-import type { Config } from "../../config";
+import type { ClientCredentials } from "../../core/client-credentials";
+import type { Config } from "../../core/config";
 import type { ClientRouting } from "../../durable/registry";
 import type { TokenResponseBody } from "../../durable/shard/protocol";
 import type { Env } from "../../env";
-import type { ClientCredentials } from "../client-credentials";
-import type { FormParams } from "../form";
+import type { FormParams } from "../../http/form";
 
 /** What a grant handler is given: the parsed form, the client's (unverified) credentials and its routing. */
 export interface GrantContext {

@@ -1,9 +1,9 @@
+import { canonicalUserName } from "../../core/identity";
+import { grantScope } from "../../core/scope";
+import { userShard } from "../../core/shard-routing";
 import { shardStub } from "../../durable/names";
-import { canonicalUserName } from "../../identity";
-import { userShard } from "../client-directory";
-import { requireParam } from "../form";
-import { grantScope } from "../scope";
-import { settle } from "../shard-result";
+import { requireParam } from "../../http/form";
+import { settle } from "../../services/shard-result";
 import { verifyUser } from "../user-authentication";
 import type { Grant } from "./grant";
 

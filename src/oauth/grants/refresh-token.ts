@@ -1,9 +1,9 @@
+import { randomShard } from "../../core/shard-routing";
+import { parseTokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
-import { OAuthError } from "../../errors";
-import { randomShard } from "../client-directory";
-import { requireParam } from "../form";
-import { settle } from "../shard-result";
-import { parseTokenRoute } from "../token-format";
+import { OAuthError } from "../../errors/oauth-error";
+import { requireParam } from "../../http/form";
+import { settle } from "../../services/shard-result";
 import type { Grant } from "./grant";
 
 /**

@@ -1,5 +1,5 @@
-import type { KeyType } from "../durable/client-record";
-import { OAuthError } from "../errors";
+import { OAuthError } from "../errors/oauth-error";
+import type { KeyType } from "./client-record";
 
 /** What a token gets when the client asks for no scope (as WSO2 API Manager does). */
 export const DEFAULT_SCOPE = "default";

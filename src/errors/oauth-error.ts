@@ -49,18 +49,6 @@ export class OAuthError extends Error {
   }
 }
 
-/** An error of the admin API: `{"error": code, "message": ...}` with an HTTP status. */
-export class AdminError extends Error {
-  constructor(
-    readonly status: 400 | 401 | 404 | 405 | 409 | 413 | 415,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = "AdminError";
-  }
-}
-
 /**
  * A plain-data error that crosses a Durable Object RPC boundary intact (class instances do not survive
  * structured cloning). Durable Objects return `{ error }` instead of throwing for client-caused failures.
@@ -80,5 +68,14 @@ export function fromErrorData(data: OAuthErrorData): OAuthError {
   return new OAuthError(data.error, data.description, {
     ...(data.status !== undefined ? { status: data.status } : {}),
     ...(data.headers ? { headers: data.headers } : {}),
+  });
+}
+
+export const BASIC_CHALLENGE = 'Basic realm="edge-key-manager", charset="UTF-8"';
+
+export function invalidClient(description: string): OAuthError {
+  return new OAuthError("invalid_client", description, {
+    status: 401,
+    headers: { "WWW-Authenticate": BASIC_CHALLENGE },
   });
 }

@@ -1,4 +1,4 @@
-import { OAuthError } from "../errors";
+import { OAuthError } from "../errors/oauth-error";
 
 /** Largest form body accepted on the OAuth endpoints; anything bigger is refused without being read whole. */
 export const MAX_FORM_BYTES = 16 * 1024;

@@ -1,5 +1,4 @@
-import type { ClientRecord, KeyType } from "../durable/client-record";
-import type { ApiView, SubscriptionView } from "../durable/registry/apis";
+import type { ClientRecord, KeyType } from "../core/client-record";
 
 /**
  * What the gateway caches, in three independent layers so that each is invalidated by the change that ends it:
@@ -43,6 +42,12 @@ export interface KeyFacts {
   staleAt: number;
 }
 
+/** One subscription of a consumer key's application: the API and its tier. */
+export interface SubscriptionFacts {
+  apiId: string;
+  tier: string;
+}
+
 /** What the gateway remembers about one access token (never the token itself: the key is its SHA-256). */
 export interface CachedValidation {
   consumerKey: string;
@@ -61,7 +66,24 @@ export interface RevocationMarker {
   revokedAt: number;
 }
 
-export function toGatewayApi(api: ApiView): GatewayApi {
+/** What the gateway needs to know about an access token; cached in KV under the token's hash. */
+export interface AccessTokenFacts {
+  consumerKey: string;
+  applicationId: string;
+  applicationName: string;
+  keyType: KeyType;
+  /** End user for user tokens; the application owner for application tokens. */
+  user: string;
+  isApplicationToken: boolean;
+  scope: string;
+  issuedAt: number;
+  /** Epoch ms, or null when the token never expires. */
+  expiresAt: number | null;
+  allowedDomains: string[];
+}
+
+/** The routing fields of an API (the registry's view of it carries more). */
+export function toGatewayApi(api: GatewayApi): GatewayApi {
   return {
     id: api.id,
     name: api.name,
@@ -74,7 +96,7 @@ export function toGatewayApi(api: ApiView): GatewayApi {
 
 export function buildKeyFacts(
   record: ClientRecord,
-  subscriptions: readonly SubscriptionView[],
+  subscriptions: readonly SubscriptionFacts[],
   staleAt: number,
 ): KeyFacts {
   return {

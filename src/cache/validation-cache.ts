@@ -1,9 +1,8 @@
-import { kvKeys } from "../cache-keys";
-import { readConfig } from "../config";
-import type { AccessTokenFacts } from "../durable/shard/protocol";
+import { kvKeys } from "../core/cache-keys";
+import { readConfig } from "../core/config";
 import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, revocationMarkerTtl, staleAtFor } from "./cache-policy";
-import type { CachedValidation, RevocationMarker } from "./facts";
+import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./facts";
 
 /**
  * Drops the gateway's cached validation of the given access tokens (by hash). Revocation awaits this before it

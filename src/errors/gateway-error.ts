@@ -1,4 +1,4 @@
-import { jsonResponse, NO_STORE } from "../http/responses";
+import { jsonResponse, NO_STORE } from "../core/responses";
 
 /**
  * Why the gateway did not forward a call. RFC 6750 §3 for the token: 401 with a bare `WWW-Authenticate:

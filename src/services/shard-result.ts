@@ -1,7 +1,7 @@
+import { purgeValidation } from "../cache/validation-cache";
 import type { ShardResult } from "../durable/shard/protocol";
 import type { Env } from "../env";
-import { fromErrorData } from "../errors";
-import { purgeValidation } from "../gateway/validation-cache";
+import { fromErrorData } from "../errors/oauth-error";
 
 /**
  * Finishes a shard call: first drops from the gateway's cache every access token the call revoked (even when

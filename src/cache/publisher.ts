@@ -1,15 +1,21 @@
-import { kvKeys } from "../cache-keys";
-import { readConfig } from "../config";
-import type { ClientRecord } from "../durable/client-record";
-import type { ApiView, SubscriptionView } from "../durable/registry/apis";
+import { kvKeys } from "../core/cache-keys";
+import type { ClientRecord } from "../core/client-record";
+import { readConfig } from "../core/config";
 import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, staleAtFor } from "./cache-policy";
-import { buildKeyFacts, type KeyFacts, type RouteTable, toGatewayApi } from "./facts";
+import {
+  buildKeyFacts,
+  type GatewayApi,
+  type KeyFacts,
+  type RouteTable,
+  type SubscriptionFacts,
+  toGatewayApi,
+} from "./facts";
 
 /** Read access to the registry's current state; called when a write runs, never earlier. */
 export interface GatewaySources {
-  apis(): ApiView[];
-  key(consumerKey: string): { record: ClientRecord; subscriptions: SubscriptionView[] } | null;
+  apis(): GatewayApi[];
+  key(consumerKey: string): { record: ClientRecord; subscriptions: SubscriptionFacts[] } | null;
 }
 
 /** KV allows about one write a second per key and answers 429 beyond: retry with back-off before giving up. */

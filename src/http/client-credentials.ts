@@ -1,28 +1,7 @@
-import { OAuthError } from "../errors";
+import type { ClientCredentials } from "../core/client-credentials";
+import { isConsumerKey } from "../core/token-format";
+import { invalidClient, OAuthError } from "../errors/oauth-error";
 import type { FormParams } from "./form";
-import { isConsumerKey } from "./token-format";
-
-/**
- * The credentials a request presents for its client (RFC 6749 §2.3.1): HTTP Basic (`client_secret_basic`),
- * `client_id` + `client_secret` in the body (`client_secret_post`), or `client_id` alone (a public client,
- * accepted only where the grant or token allows it). Checked against the stored hash by the client's
- * Durable Object, never here.
- */
-export interface ClientCredentials {
-  clientId: string;
-  /** `null` for a public client presenting only its `client_id`. */
-  clientSecret: string | null;
-  method: "client_secret_basic" | "client_secret_post" | "none";
-}
-
-export const BASIC_CHALLENGE = 'Basic realm="edge-key-manager", charset="UTF-8"';
-
-export function invalidClient(description: string): OAuthError {
-  return new OAuthError("invalid_client", description, {
-    status: 401,
-    headers: { "WWW-Authenticate": BASIC_CHALLENGE },
-  });
-}
 
 function formDecode(part: string): string {
   try {

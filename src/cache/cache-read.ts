@@ -1,4 +1,4 @@
-import { kvKeys } from "../cache-keys";
+import { kvKeys } from "../core/cache-keys";
 import type { Env } from "../env";
 import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable } from "./facts";
 
