@@ -1,5 +1,6 @@
 import type { ClientShard } from "./durable/client-shard";
 import type { Registry } from "./durable/registry";
+import type { SigningKeys } from "./durable/signing-keys";
 
 /** The Worker's bindings, as declared in wrangler.toml. */
 export interface Env {
@@ -16,4 +17,10 @@ export interface Env {
   GATEWAY_CACHE_TTL?: string;
   CLIENT_DOMAIN_HEADER?: string;
   REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE?: string;
+  SIGNING_KEYS: DurableObjectNamespace<SigningKeys>;
+  /** Wraps the signing keys' private halves at rest; ADMIN_TOKEN when unset (src/signing/key-wrap.ts). */
+  SIGNING_KEY_SECRET?: string;
+  JWT_GENERATION?: string;
+  JWT_HEADER?: string;
+  JWT_ASSERTION_VALIDITY?: string;
 }

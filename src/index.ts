@@ -10,9 +10,11 @@ import { introspectEndpoint } from "./oauth/introspect-endpoint";
 import { metadataEndpoint } from "./oauth/metadata";
 import { revokeEndpoint } from "./oauth/revoke-endpoint";
 import { tokenEndpoint } from "./oauth/token-endpoint";
+import { JWKS_PATH, jwksEndpoint } from "./signing/jwks-endpoint";
 
 export { ClientShard } from "./durable/client-shard";
 export { Registry } from "./durable/registry";
+export { SigningKeys } from "./durable/signing-keys";
 
 const oauthMethodNotAllowed = () => {
   throw new OAuthError("invalid_request", "use POST", { status: 405, headers: { Allow: "POST" } });
@@ -28,6 +30,7 @@ app.all("/revoke", oauthMethodNotAllowed);
 app.all("/introspect", oauthMethodNotAllowed);
 app.route("/authorize", authorizeRoutes);
 app.get("/.well-known/oauth-authorization-server", metadataEndpoint);
+app.get(JWKS_PATH, jwksEndpoint);
 app.route("/admin", adminRoutes);
 app.get("/health", (c) => c.json({ status: "ok" }));
 

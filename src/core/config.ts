@@ -12,6 +12,12 @@ export interface Config {
   gatewayCacheTtl: number;
   clientDomainHeader: string;
   removeOAuthHeadersFromOutMessage: boolean;
+  /** WSO2 "JWT generation": a signed X-JWT-Assertion on every forwarded call (src/signing/assertion.ts). */
+  jwtGeneration: boolean;
+  /** Name of that header (WSO2 `SecurityContextHeader`). */
+  jwtHeader: string;
+  /** Lifetime of an X-JWT-Assertion in seconds (never past the token's own expiry). */
+  jwtAssertionValidity: number;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -24,7 +30,13 @@ export const DEFAULT_CONFIG: Config = {
   gatewayCacheTtl: 900,
   clientDomainHeader: "domain",
   removeOAuthHeadersFromOutMessage: true,
+  jwtGeneration: true,
+  jwtHeader: "X-JWT-Assertion",
+  jwtAssertionValidity: 900,
 };
+
+/** An HTTP field name (RFC 9110 §5.1: a token). */
+const FIELD_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 type ConfigSource = Partial<Record<string, unknown>>;
 
@@ -46,6 +58,13 @@ function boolean(source: ConfigSource, name: string, fallback: boolean): boolean
   if (text === "true") return true;
   if (text === "false") return false;
   throw new Error(`config ${name} must be true or false`);
+}
+
+function fieldName(source: ConfigSource, name: string, fallback: string): string {
+  const text = String(source[name] ?? "").trim();
+  if (text === "") return fallback;
+  if (!FIELD_NAME.test(text)) throw new Error(`config ${name} must be an HTTP header name`);
+  return text;
 }
 
 export function readConfig(source: object): Config {
@@ -76,6 +95,12 @@ export function readConfig(source: object): Config {
       s,
       "REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE",
       DEFAULT_CONFIG.removeOAuthHeadersFromOutMessage,
+    ),
+    jwtGeneration: boolean(s, "JWT_GENERATION", DEFAULT_CONFIG.jwtGeneration),
+    jwtHeader: fieldName(s, "JWT_HEADER", DEFAULT_CONFIG.jwtHeader),
+    jwtAssertionValidity: Math.max(
+      1,
+      integer(s, "JWT_ASSERTION_VALIDITY", DEFAULT_CONFIG.jwtAssertionValidity),
     ),
   };
   cache.set(source, config);

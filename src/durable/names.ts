@@ -11,3 +11,10 @@ export function registryStub(env: Env) {
 export function shardStub(env: Env, route: TokenRoute) {
   return env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
 }
+
+/** The service's signing keys are one named object (src/durable/signing-keys.ts). */
+export const SIGNING_KEYS_NAME = "signing-keys";
+
+export function signingKeysStub(env: Env) {
+  return env.SIGNING_KEYS.get(env.SIGNING_KEYS.idFromName(SIGNING_KEYS_NAME));
+}

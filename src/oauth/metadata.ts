@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { jsonResponse } from "../core/responses";
 import { DEFAULT_SCOPE } from "../core/scope";
 import type { Env } from "../env";
+import { JWKS_PATH } from "../signing/jwks-endpoint";
 import { supportedGrantTypes } from "./grants";
 
 /**
@@ -37,6 +38,7 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
     token_endpoint: `${issuer}${ENDPOINT_PATHS.token}`,
     revocation_endpoint: `${issuer}${ENDPOINT_PATHS.revocation}`,
     introspection_endpoint: `${issuer}${ENDPOINT_PATHS.introspection}`,
+    jwks_uri: `${issuer}${JWKS_PATH}`,
     grant_types_supported: grantTypes,
     response_types_supported: ["code", "token"],
     response_modes_supported: ["query", "fragment"],
