@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { readConfig } from "../core/config";
 import type { Env } from "../env";
 import { GatewayError } from "../errors/gateway-error";
+import { assertionHeader } from "./assertion-header";
 import { authorizeCall } from "./authorize";
 import { forwardToBackend } from "./forward";
 import { identityHeaders, outgoingHeaders } from "./identity-headers";
@@ -24,12 +25,14 @@ export async function gatewayCall(c: Context<{ Bindings: Env }>): Promise<Respon
       background: (work) => runInBackground(c, work),
     });
     const url = new URL(request.url);
+    const assertion = await assertionHeader(c.env, config, call, url.origin);
     return await forwardToBackend({
       target: backendUrl(call.endpoint, call.remainder, url.search),
       method: request.method,
       headers: outgoingHeaders({
         incoming: request.headers,
-        identity: identityHeaders(call),
+        identity: { ...identityHeaders(call), ...assertion },
+        reserved: [config.jwtHeader],
         removeAuthorization: config.removeOAuthHeadersFromOutMessage,
         requestUrl: url,
       }),

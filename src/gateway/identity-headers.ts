@@ -48,6 +48,8 @@ const HOP_BY_HOP = new Set([
 export interface OutgoingHeaderOptions {
   incoming: Headers;
   identity: Record<string, string>;
+  /** Further names the client may not send (the X-JWT-Assertion header, even when none is generated). */
+  reserved?: readonly string[];
   removeAuthorization: boolean;
   /** The URL the client called, for X-Forwarded-Host / -Proto. */
   requestUrl: URL;
@@ -56,7 +58,9 @@ export interface OutgoingHeaderOptions {
 /**
  * The headers sent to the backend: the client's, minus hop-by-hop ones (and those the Connection header
  * names), minus Authorization unless `REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE` is false, minus any `X-Ekm-*`
- * the client sent and Cloudflare's own `cf-*`; plus the identity headers and X-Forwarded-*.
+ * the client sent and Cloudflare's own `cf-*`; plus the identity headers and X-Forwarded-*. A client header
+ * whose name equals one of ours once `_` is read as `-` is dropped too: servers that map both to one name
+ * (CGI's `HTTP_X_JWT_ASSERTION`, WSGI, some proxies) would otherwise see the client's value as ours.
  */
 export function outgoingHeaders(options: OutgoingHeaderOptions): Headers {
   const { incoming } = options;
@@ -66,11 +70,15 @@ export function outgoingHeaders(options: OutgoingHeaderOptions): Headers {
       .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
   );
+  const ours = new Set(
+    [...Object.keys(options.identity), ...(options.reserved ?? [])].map((name) => spelled(name)),
+  );
   const headers = new Headers();
   for (const [name, value] of incoming) {
     const lower = name.toLowerCase();
     if (HOP_BY_HOP.has(lower) || named.has(lower)) continue;
-    if (lower.startsWith(IDENTITY_HEADER_PREFIX) || lower.startsWith("cf-")) continue;
+    const normal = spelled(lower);
+    if (normal.startsWith(IDENTITY_HEADER_PREFIX) || ours.has(normal) || lower.startsWith("cf-")) continue;
     if (lower === "authorization" && options.removeAuthorization) continue;
     if (lower === "x-forwarded-host" || lower === "x-forwarded-proto") continue;
     headers.append(name, value);
@@ -84,4 +92,9 @@ export function outgoingHeaders(options: OutgoingHeaderOptions): Headers {
   headers.set("X-Forwarded-Proto", options.requestUrl.protocol.replace(/:$/, ""));
   for (const [name, value] of Object.entries(options.identity)) headers.set(name, value);
   return headers;
+}
+
+/** A header name as servers that do not tell `_` from `-` read it. */
+function spelled(name: string): string {
+  return name.toLowerCase().replaceAll("_", "-");
 }
