@@ -1,5 +1,5 @@
 import { Hono } from "hono";
-import type { KeyType } from "../core/client-record";
+import type { AccessTokenFormat, KeyType } from "../core/client-record";
 import { canonicalUserName } from "../core/identity";
 import { NO_STORE } from "../core/responses";
 import { randomShard } from "../core/shard-routing";
@@ -8,6 +8,7 @@ import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
 import type { Env } from "../env";
 import { AdminError } from "../errors/admin-error";
+import { issuerOf } from "../oauth/metadata";
 import { settle } from "../services/shard-result";
 import {
   callbackUrl,
@@ -35,6 +36,15 @@ function validity(body: JsonObject): number | null | undefined {
   if (body.accessTokenValidity === null) return null;
   const name = body.accessTokenValidity !== undefined ? "accessTokenValidity" : "validityPeriod";
   return optionalInteger(body, name, -MAX_VALIDITY, MAX_VALIDITY);
+}
+
+/** `accessTokenFormat`: `"opaque"` (default) or `"JWT"` (RFC 9068), any letter case. */
+function accessTokenFormat(body: JsonObject): AccessTokenFormat | undefined {
+  const value = optionalString(body, "accessTokenFormat", 10);
+  if (value === undefined) return undefined;
+  if (value.toLowerCase() === "jwt") return "JWT";
+  if (value.toLowerCase() === "opaque") return "opaque";
+  throw new AdminError(400, "invalid_request", 'accessTokenFormat must be "opaque" or "JWT"');
 }
 
 /** Allowed domains; empty, or WSO2's "All", means every domain. */
@@ -69,6 +79,7 @@ export const applicationRoutes = new Hono<{ Bindings: Env }>()
         name: requiredString(body, "name", 100),
         owner,
         accessTokenValidity: validity(body) ?? null,
+        accessTokenFormat: accessTokenFormat(body) ?? "opaque",
         allowedDomains: allowedDomains(body) ?? [],
         callbackUrls: callbackUrls(body) ?? [],
         implicitEnabled: optionalBoolean(body, "implicitEnabled") ?? true,
@@ -91,6 +102,7 @@ export const applicationRoutes = new Hono<{ Bindings: Env }>()
     const changes = {
       name: optionalString(body, "name", 100),
       accessTokenValidity: validity(body),
+      accessTokenFormat: accessTokenFormat(body),
       allowedDomains: allowedDomains(body),
       callbackUrls: callbackUrls(body),
       implicitEnabled: optionalBoolean(body, "implicitEnabled"),
@@ -124,6 +136,7 @@ export const applicationRoutes = new Hono<{ Bindings: Env }>()
       c.env,
       await shardStub(c.env, route).issueToken({
         route,
+        issuer: issuerOf(c.req.raw),
         credentials: { clientId: consumerKey, clientSecret: null, method: "none" },
         grantType: "client_credentials",
         scope,

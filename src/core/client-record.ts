@@ -2,6 +2,9 @@
 export type KeyType = "PRODUCTION" | "SANDBOX";
 export const KEY_TYPES: readonly KeyType[] = ["PRODUCTION", "SANDBOX"];
 
+/** CONTRACT "Signed identity": an application's access tokens are opaque (default) or RFC 9068 JWTs. */
+export type AccessTokenFormat = "opaque" | "JWT";
+
 /**
  * What a client's token shards know about their consumer key. The registry owns it and pushes every change
  * to the shards; a shard that has none pulls it once.
@@ -18,6 +21,8 @@ export interface ClientRecord {
   tenant: string;
   /** Access-token validity override in seconds for this application's keys; null = the defaults. */
   accessTokenValidity: number | null;
+  /** Access tokens as opaque strings (the default) or RFC 9068 JWTs; absent in records stored before it existed. */
+  accessTokenFormat?: AccessTokenFormat;
   allowedDomains: string[];
   callbackUrls: string[];
   implicitEnabled: boolean;

@@ -1,3 +1,4 @@
+import { fromBase64url, fromUtf8 } from "../crypto/encoding";
 import { randomSecret } from "../crypto/secrets";
 
 /**
@@ -6,6 +7,10 @@ import { randomSecret } from "../crypto/secrets";
  * The first two parts are the non-secret routing part (CONTRACT: "a token's owner Durable Object is found from
  * the token itself"): they name the client's Durable Object shard that stores the token's hash, so any
  * worker reaches the owner in one hop without a scan. The token carries no user identity.
+ *
+ * A JWT access token (RFC 9068, src/durable/shard/access-tokens.ts) carries such a string as its `jti`, so it
+ * names its shard the same way; like an opaque token it is stored and looked up only as the SHA-256 of the
+ * whole string the client holds.
  */
 export interface TokenRoute {
   consumerKey: string;
@@ -20,8 +25,31 @@ export function mintToken(route: TokenRoute): string {
   return `${route.consumerKey}.${route.shard}.${randomSecret(32)}`;
 }
 
+/** Longest JWT whose `jti` is read; ours are well under 1 KiB. */
+const MAX_JWT_LENGTH = 4096;
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
 /** The routing part of a presented token, or `null` if it is not one of ours (then it is simply unknown). */
 export function parseTokenRoute(token: string): TokenRoute | null {
+  return opaqueRoute(token) ?? jwtRoute(token);
+}
+
+/**
+ * The route in a JWT's `jti`, read without checking the signature: it only says where to look, and the
+ * owning shard then finds the token by the hash of the whole string or not at all.
+ */
+function jwtRoute(token: string): TokenRoute | null {
+  if (token.length > MAX_JWT_LENGTH || !JWT_SHAPE.test(token)) return null;
+  try {
+    const payload: unknown = JSON.parse(fromUtf8.decode(fromBase64url(token.split(".")[1] as string)));
+    const jti = (payload as { jti?: unknown } | null)?.jti;
+    return typeof jti === "string" ? opaqueRoute(jti) : null;
+  } catch {
+    return null;
+  }
+}
+
+function opaqueRoute(token: string): TokenRoute | null {
   const parts = token.split(".");
   if (parts.length !== 3) return null;
   const [consumerKey, shardText, random] = parts as [string, string, string];

@@ -26,6 +26,7 @@ import type {
 } from "./shard/protocol";
 import { rotateRefreshToken } from "./shard/rotation";
 import { ClientTable, type TokenRow, TokenTable } from "./shard/schema";
+import { type JwtSigner, signerFor } from "./signing/signer";
 
 /** How long a shard trusts that a consumer key it could not find does not exist before asking again. */
 const UNKNOWN_CLIENT_TTL_MS = 5_000;
@@ -38,6 +39,8 @@ export class ClientShard extends DurableObject<Env> {
   private readonly tokens: TokenTable;
   private readonly clients: ClientTable;
   private readonly config: Config;
+  /** Signs the access tokens of applications whose format is JWT. */
+  private readonly signer: JwtSigner;
   private record: ClientRecord | null | undefined;
   private unknownUntil = 0;
   private alarmAt: number | null | undefined;
@@ -47,6 +50,7 @@ export class ClientShard extends DurableObject<Env> {
     this.tokens = new TokenTable(ctx.storage.sql);
     this.clients = new ClientTable(ctx.storage.sql);
     this.config = readConfig(env);
+    this.signer = signerFor(env, this.config);
     this.tokens.init();
   }
 
@@ -198,32 +202,25 @@ export class ClientShard extends DurableObject<Env> {
         request.credentials,
         request.allowPublic ?? false,
       );
-      return this.mint(
-        record,
-        request.route,
-        request.grantType,
-        request.user,
-        request.scope,
-        request.withRefresh,
-      );
+      return this.mint(record, request);
     });
   }
 
-  private async mint(
-    record: ClientRecord,
-    route: TokenRoute,
-    grantType: string,
-    user: string | null,
-    requestedScope: string | null,
-    withRefresh: boolean,
-  ): Promise<TokenResponseBody> {
-    const scope = grantScope(requestedScope, record.keyType);
+  private async mint(record: ClientRecord, request: IssueRequest): Promise<TokenResponseBody> {
+    const scope = grantScope(request.scope, record.keyType);
     const now = Date.now();
     const pair = await mintPair(
       this.config,
       record,
-      route,
-      { grantType, user, scope, grantedScope: scope, withRefresh },
+      request.route,
+      {
+        grantType: request.grantType,
+        user: request.user,
+        scope,
+        grantedScope: scope,
+        withRefresh: request.withRefresh,
+        jwt: { issuer: request.issuer, signer: this.signer },
+      },
       now,
     );
     this.ctx.storage.transactionSync(() => {
@@ -247,6 +244,7 @@ export class ClientShard extends DurableObject<Env> {
           record,
           route: request.route,
           tokens: this.tokens,
+          jwt: { issuer: request.issuer, signer: this.signer },
           transaction: (fn) => this.ctx.storage.transactionSync(fn),
         },
         { token: request.refreshToken, hash },
@@ -310,6 +308,7 @@ export class ClientShard extends DurableObject<Env> {
       record,
       route,
       tokens: this.tokens,
+      signer: this.signer,
       transaction: (fn) => this.ctx.storage.transactionSync(fn),
     };
   }

@@ -12,7 +12,7 @@ import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
 import { found, notFound, type RegistryResult } from "./registry/result";
-import { REGISTRY_SCHEMA } from "./registry/schema";
+import { migrateRegistry } from "./registry/schema";
 import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
@@ -40,7 +40,7 @@ export class Registry extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    ctx.storage.sql.exec(REGISTRY_SCHEMA);
+    migrateRegistry(ctx.storage.sql);
     this.users = new UserStore(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);

@@ -7,6 +7,7 @@ import { readClientCredentials } from "../http/client-credentials";
 import { readForm } from "../http/form";
 import { lookupClient } from "../services/client-directory";
 import { findGrant } from "./grants";
+import { issuerOf } from "./metadata";
 
 /** `POST /token` (RFC 6749 §3.2): dispatches to the grant registry; §5.1 / §5.2 responses. */
 export async function tokenEndpoint(c: Context<{ Bindings: Env }>): Promise<Response> {
@@ -25,6 +26,7 @@ export async function tokenEndpoint(c: Context<{ Bindings: Env }>): Promise<Resp
     credentials,
     routing,
     request: c.req.raw,
+    issuer: issuerOf(c.req.raw),
   });
   return jsonResponse(body, 200, NO_STORE);
 }

@@ -259,6 +259,7 @@ describe("single use (RFC 6749 §4.1.2, §10.5)", () => {
     const route = { consumerKey, shard: Number(shard) };
     const second = await shardOf(code).redeemAuthorizationCode({
       route,
+      issuer: "http://localhost:8787",
       credentials: {
         clientId: keys.consumerKey,
         clientSecret: keys.consumerSecret,

@@ -1,4 +1,4 @@
-import { type ClientRecord, KEY_TYPES, type KeyType } from "../../core/client-record";
+import { type AccessTokenFormat, type ClientRecord, KEY_TYPES, type KeyType } from "../../core/client-record";
 import { tenantOf } from "../../core/identity";
 import { hashSecret, randomSecret } from "../../crypto/secrets";
 import { conflict, found, notFound, type RegistryResult } from "./result";
@@ -11,6 +11,7 @@ export interface ApplicationInput {
   name: string;
   owner: string;
   accessTokenValidity: number | null;
+  accessTokenFormat: AccessTokenFormat;
   allowedDomains: string[];
   callbackUrls: string[];
   implicitEnabled: boolean;
@@ -27,6 +28,7 @@ export interface ApplicationView {
   name: string;
   owner: string;
   accessTokenValidity: number | null;
+  accessTokenFormat: AccessTokenFormat;
   allowedDomains: string[];
   callbackUrl: string | null;
   callbackUrls: string[];
@@ -42,6 +44,7 @@ interface ApplicationRow {
   owner: string;
   tenant: string;
   access_token_validity: number | null;
+  access_token_format: AccessTokenFormat;
   allowed_domains: string;
   callback_urls: string;
   implicit_enabled: number;
@@ -92,6 +95,7 @@ export class ApplicationStore {
       name: row.name,
       owner: row.owner,
       accessTokenValidity: row.access_token_validity,
+      accessTokenFormat: row.access_token_format,
       allowedDomains: JSON.parse(row.allowed_domains) as string[],
       callbackUrl: callbackUrls[0] ?? null,
       callbackUrls,
@@ -117,13 +121,14 @@ export class ApplicationStore {
     if (existing.length > 0) return conflict(`${input.owner} already has an application named ${input.name}`);
     const now = Date.now();
     this.sql.exec(
-      `INSERT INTO applications (id, name, owner, tenant, access_token_validity, allowed_domains, callback_urls,
-         implicit_enabled, shards, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO applications (id, name, owner, tenant, access_token_validity, access_token_format,
+         allowed_domains, callback_urls, implicit_enabled, shards, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       input.name,
       input.owner,
       tenantOf(input.owner),
       input.accessTokenValidity,
+      input.accessTokenFormat,
       JSON.stringify(input.allowedDomains),
       JSON.stringify(input.callbackUrls),
       input.implicitEnabled ? 1 : 0,
@@ -174,10 +179,11 @@ export class ApplicationStore {
       if (clash.length > 0) return conflict(`${row.owner} already has an application named ${changes.name}`);
     }
     this.sql.exec(
-      `UPDATE applications SET name = ?, access_token_validity = ?, allowed_domains = ?, callback_urls = ?,
-         implicit_enabled = ? WHERE id = ?`,
+      `UPDATE applications SET name = ?, access_token_validity = ?, access_token_format = ?, allowed_domains = ?,
+         callback_urls = ?, implicit_enabled = ? WHERE id = ?`,
       changes.name ?? row.name,
       changes.accessTokenValidity !== undefined ? changes.accessTokenValidity : row.access_token_validity,
+      changes.accessTokenFormat ?? row.access_token_format,
       changes.allowedDomains ? JSON.stringify(changes.allowedDomains) : row.allowed_domains,
       changes.callbackUrls ? JSON.stringify(changes.callbackUrls) : row.callback_urls,
       changes.implicitEnabled !== undefined ? (changes.implicitEnabled ? 1 : 0) : row.implicit_enabled,
@@ -245,6 +251,7 @@ export class ApplicationStore {
       owner: app.owner,
       tenant: app.tenant,
       accessTokenValidity: app.access_token_validity,
+      accessTokenFormat: app.access_token_format,
       allowedDomains: JSON.parse(app.allowed_domains) as string[],
       callbackUrls: JSON.parse(app.callback_urls) as string[],
       implicitEnabled: app.implicit_enabled === 1,

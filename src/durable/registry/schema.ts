@@ -17,6 +17,7 @@ CREATE TABLE IF NOT EXISTS applications (
   owner TEXT NOT NULL,
   tenant TEXT NOT NULL,
   access_token_validity INTEGER,
+  access_token_format TEXT NOT NULL DEFAULT 'opaque',
   allowed_domains TEXT NOT NULL,
   callback_urls TEXT NOT NULL,
   implicit_enabled INTEGER NOT NULL DEFAULT 1,
@@ -58,3 +59,19 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 `;
 
 export type SqlRow = Record<string, SqlStorageValue>;
+
+/** Columns added after a table was first created: added to an existing database on start (SQLite ALTER TABLE). */
+const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
+  { table: "applications", column: "access_token_format", definition: "TEXT NOT NULL DEFAULT 'opaque'" },
+];
+
+/** Creates the schema, and brings a database created by an earlier version up to it. */
+export function migrateRegistry(sql: SqlStorage): void {
+  sql.exec(REGISTRY_SCHEMA);
+  for (const { table, column, definition } of ADDED_COLUMNS) {
+    const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
+    if (!columns.some((row) => row.name === column)) {
+      sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
+    }
+  }
+}

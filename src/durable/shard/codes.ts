@@ -4,6 +4,7 @@ import { mintToken, type TokenRoute } from "../../core/token-format";
 import { base64url, utf8 } from "../../crypto/encoding";
 import { hashSecret, randomSecret, timingSafeEqual } from "../../crypto/secrets";
 import { invalidClient, OAuthError } from "../../errors/oauth-error";
+import type { JwtSigner } from "../signing/signer";
 import { expiryOf, mintPair, PUBLIC_CLIENT_GRANT } from "./minting";
 import type { CodeIssueRequest, CodeRedeemRequest, TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
@@ -28,6 +29,7 @@ export interface CodeContext {
   record: ClientRecord;
   route: TokenRoute;
   tokens: TokenTable;
+  signer: JwtSigner;
   /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
   transaction<T>(fn: () => T): T;
 }
@@ -180,6 +182,7 @@ export async function redeemCode(
       withRefresh: true,
       family: code.family,
       extra: request.credentials.clientSecret === null ? PUBLIC_CLIENT_GRANT : null,
+      jwt: { issuer: request.issuer, signer: context.signer },
     },
     now,
   );

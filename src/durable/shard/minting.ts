@@ -2,6 +2,7 @@ import type { ClientRecord } from "../../core/client-record";
 import { type Config, NEVER_EXPIRES_IN } from "../../core/config";
 import { mintToken, type TokenRoute } from "../../core/token-format";
 import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
+import { type JwtIssuance, newAccessToken } from "./access-tokens";
 import type { TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow } from "./schema";
 
@@ -46,6 +47,8 @@ export interface MintOptions {
   /** Continue an existing family (refresh rotation); a new grant id otherwise. */
   family?: string;
   extra?: string | null;
+  /** Issuer and signer, for an application whose access tokens are JWTs (src/durable/shard/access-tokens.ts). */
+  jwt: JwtIssuance;
 }
 
 export interface MintedPair {
@@ -67,11 +70,16 @@ export async function mintPair(
   now: number,
 ): Promise<MintedPair> {
   const family = options.family ?? randomSecret(16);
-  const access = mintToken(route);
+  const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
+  const access = await newAccessToken(options.jwt, record, route, {
+    user: options.user,
+    scope: options.scope,
+    issuedAt: now,
+    expiresAt: accessExpires,
+  });
   const refresh = options.withRefresh ? mintToken(route) : null;
   const accessHash = await hashSecret(access);
   const refreshHash = refresh ? await hashSecret(refresh) : null;
-  const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
   const base = {
     state: "active" as const,
     family,

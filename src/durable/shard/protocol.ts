@@ -24,6 +24,8 @@ export type ShardResult<T> =
 
 export interface IssueRequest {
   route: TokenRoute;
+  /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
+  issuer: string;
   credentials: ClientCredentials;
   grantType: string;
   scope: string | null;
@@ -36,6 +38,8 @@ export interface IssueRequest {
 
 export interface RefreshRequest {
   route: TokenRoute;
+  /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
+  issuer: string;
   credentials: ClientCredentials;
   refreshToken: string;
   scope: string | null;
@@ -97,6 +101,8 @@ export interface CodeIssueRequest {
 /** Redeem an authorization code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5). */
 export interface CodeRedeemRequest {
   route: TokenRoute;
+  /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
+  issuer: string;
   credentials: ClientCredentials;
   code: string;
   redirectUri: string | null;

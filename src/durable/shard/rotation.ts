@@ -4,6 +4,7 @@ import { narrowScope } from "../../core/scope";
 import type { TokenRoute } from "../../core/token-format";
 import { sealWith, unsealWith } from "../../crypto/secrets";
 import { OAuthError } from "../../errors/oauth-error";
+import type { JwtIssuance } from "./access-tokens";
 import { expiresIn, mintPair, SEAL_SUCCESSOR, spentPurgeAfter } from "./minting";
 import type { TokenResponseBody } from "./protocol";
 import type { TokenTable } from "./schema";
@@ -13,6 +14,7 @@ export interface RotationContext {
   record: ClientRecord;
   route: TokenRoute;
   tokens: TokenTable;
+  jwt: JwtIssuance;
   /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
   transaction<T>(fn: () => T): T;
 }
@@ -68,6 +70,7 @@ export async function rotateRefreshToken(
       withRefresh: true,
       family: current.family,
       extra: current.extra,
+      jwt: context.jwt,
     },
     now,
   );

@@ -217,7 +217,7 @@ async function consent(c: AppContext): Promise<Response> {
     const answer =
       request.responseType === "code"
         ? await issueCode(c.env, route, request, user)
-        : await issueImplicitToken(c.env, route, request, user);
+        : await issueImplicitToken(c.env, route, request, user, issuerOf(c.req.raw));
     return redirectResponse(redirectUrl(target, answer), 303);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
@@ -251,11 +251,13 @@ async function issueImplicitToken(
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
   user: string,
+  issuer: string,
 ): Promise<Record<string, string>> {
   const body = await settle(
     env,
     await shardStub(env, route).issueToken({
       route,
+      issuer,
       credentials: { clientId: request.clientId, clientSecret: null, method: "none" },
       grantType: "implicit",
       scope: request.scope,

@@ -15,7 +15,7 @@ import type { Grant } from "./grant";
  */
 export const authorizationCodeGrant: Grant = {
   type: "authorization_code",
-  async issue({ env, params, credentials, routing }) {
+  async issue({ env, params, credentials, routing, issuer }) {
     const code = requireParam(params, "code");
     const codeVerifier = params.get("code_verifier") ?? null;
     if (codeVerifier !== null && !CODE_VERIFIER.test(codeVerifier)) {
@@ -38,6 +38,7 @@ export const authorizationCodeGrant: Grant = {
       env,
       await shardStub(env, route).redeemAuthorizationCode({
         route,
+        issuer,
         credentials,
         code,
         redirectUri: params.get("redirect_uri") ?? null,

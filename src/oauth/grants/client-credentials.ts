@@ -6,12 +6,13 @@ import type { Grant } from "./grant";
 /** RFC 6749 §4.4: an application access token, no refresh token (§4.4.3), on a random shard of the key. */
 export const clientCredentialsGrant: Grant = {
   type: "client_credentials",
-  async issue({ env, params, credentials, routing }) {
+  async issue({ env, params, credentials, routing, issuer }) {
     const route = { consumerKey: credentials.clientId, shard: randomShard(routing.shards) };
     return settle(
       env,
       await shardStub(env, route).issueToken({
         route,
+        issuer,
         credentials,
         grantType: "client_credentials",
         scope: params.get("scope") ?? null,

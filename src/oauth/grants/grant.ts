@@ -13,6 +13,8 @@ export interface GrantContext {
   credentials: ClientCredentials;
   routing: ClientRouting;
   request: Request;
+  /** The metadata's issuer: the origin the token endpoint was called at. */
+  issuer: string;
 }
 
 /**

@@ -17,7 +17,7 @@ import type { Grant } from "./grant";
  */
 export const passwordGrant: Grant = {
   type: "password",
-  async issue({ env, params, credentials, routing }) {
+  async issue({ env, params, credentials, routing, issuer }) {
     const username = requireParam(params, "username");
     const password = requireParam(params, "password");
     const scope = params.get("scope") ?? null;
@@ -31,7 +31,15 @@ export const passwordGrant: Grant = {
     const user = await verifyUser(env, username, password);
     return settle(
       env,
-      await shard.issueToken({ route, credentials, grantType: "password", scope, user, withRefresh: true }),
+      await shard.issueToken({
+        route,
+        issuer,
+        credentials,
+        grantType: "password",
+        scope,
+        user,
+        withRefresh: true,
+      }),
     );
   },
 };

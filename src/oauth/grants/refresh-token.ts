@@ -12,7 +12,7 @@ import type { Grant } from "./grant";
  */
 export const refreshTokenGrant: Grant = {
   type: "refresh_token",
-  async issue({ env, params, credentials, routing }) {
+  async issue({ env, params, credentials, routing, issuer }) {
     const refreshToken = requireParam(params, "refresh_token");
     const scope = params.get("scope") ?? null;
     const route = parseTokenRoute(refreshToken);
@@ -23,7 +23,7 @@ export const refreshTokenGrant: Grant = {
     }
     return settle(
       env,
-      await shardStub(env, route).rotateRefreshToken({ route, credentials, refreshToken, scope }),
+      await shardStub(env, route).rotateRefreshToken({ route, issuer, credentials, refreshToken, scope }),
     );
   },
 };
