@@ -1,5 +1,5 @@
 // End to end: the API gateway under a real `wrangler dev`, called with the seed's curl line.
-// Ports: wrangler dev on 8791 (defaults) and 8792 (gateway options changed); the backend on 127.0.0.1:8793.
+// Two wrangler dev servers (defaults; gateway options changed) and an echo backend, all on ephemeral ports.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
@@ -12,8 +12,6 @@ import { startBackend } from "../gateway/backend-server.mjs";
 import { adminCall, startWranglerDev } from "./wrangler-dev.mjs";
 
 const run = promisify(execFile);
-const BACKEND_PORT = 8793;
-const BACKEND = `http://127.0.0.1:${BACKEND_PORT}`;
 
 /** Runs curl (with -i so the answer's headers come with it) and parses what it printed. */
 async function curl(args) {
@@ -37,13 +35,13 @@ async function curl(args) {
 }
 
 /** Creates an API at /twitter/1.0.0 on the backend, an application allowed from wso2.com, the subscription. */
-async function publishTwitter(server) {
+async function publishTwitter(server, backend) {
   const api = await adminCall(server, "POST", "/apis", {
     name: "TwitterSearch",
     context: "twitter",
     version: "1.0.0",
-    productionEndpoint: `${BACKEND}/twitter-prod`,
-    sandboxEndpoint: `${BACKEND}/twitter-sandbox`,
+    productionEndpoint: `${backend.url}/twitter-prod`,
+    sandboxEndpoint: `${backend.url}/twitter-sandbox`,
   });
   await adminCall(server, "POST", "/users", { username: "subscriber", password: "subscriber-Passw0rd" });
   const app = await adminCall(server, "POST", "/applications", {
@@ -79,9 +77,9 @@ describe("gateway end to end (wrangler dev, curl)", () => {
   let app;
 
   before(async () => {
-    backend = await startBackend({ port: BACKEND_PORT });
-    server = await startWranglerDev({ port: 8791 });
-    ({ app } = await publishTwitter(server));
+    backend = await startBackend();
+    server = await startWranglerDev();
+    ({ app } = await publishTwitter(server, backend));
   });
 
   after(async () => {
@@ -197,9 +195,8 @@ describe("gateway end to end with changed options (wrangler dev --var)", () => {
   let server;
 
   before(async () => {
-    backend = await startBackend({ port: BACKEND_PORT });
+    backend = await startBackend();
     server = await startWranglerDev({
-      port: 8792,
       vars: {
         REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE: "false",
         CLIENT_DOMAIN_HEADER: "X-Client-Domain",
@@ -214,7 +211,7 @@ describe("gateway end to end with changed options (wrangler dev --var)", () => {
   });
 
   it("keeps the Authorization header and reads the configured domain header (cache off)", async () => {
-    const { app } = await publishTwitter(server);
+    const { app } = await publishTwitter(server, backend);
     const token = await applicationToken(server, app.keys.PRODUCTION);
     const call = (domainHeader) =>
       curl([

@@ -6,8 +6,8 @@ import { after, before, describe, it } from "node:test";
 import * as oauth from "oauth4webapi";
 import { adminCall, startWranglerDev } from "./wrangler-dev.mjs";
 
-const PORT = 8796;
-// The client application's callback: never contacted, redirects are read from the Location header.
+// The client application's callback: never contacted (nothing listens there), redirects are read from the
+// Location header.
 const CALLBACK = "http://127.0.0.1:8797/cb";
 const insecure = { [oauth.allowInsecureRequests]: true };
 
@@ -39,7 +39,7 @@ describe("oauth4webapi against the service", { timeout: 120_000 }, () => {
   let app;
 
   before(async () => {
-    server = await startWranglerDev({ port: PORT });
+    server = await startWranglerDev();
     await adminCall(server, "POST", "/users", { username: "carol", password: "carol-Passw0rd" });
     app = await adminCall(server, "POST", "/applications", {
       name: "oauth4webapi client",

@@ -10,8 +10,6 @@ import { promisify } from "node:util";
 import { ROOT, startWranglerDev } from "./wrangler-dev.mjs";
 
 const run = promisify(execFile);
-const PORT = 8798;
-const BACKEND_PORT = 8799;
 
 /** Parses the JSON object that starts at `start` in `text` (curl output has no newlines between bodies). */
 function jsonObjectAt(text, start) {
@@ -45,8 +43,8 @@ describe("README journey", () => {
       response.setHeader("Content-Type", "application/json");
       response.end(JSON.stringify({ url: request.url, headers: request.headers }));
     });
-    await new Promise((resolve) => backend.listen(BACKEND_PORT, "127.0.0.1", resolve));
-    server = await startWranglerDev({ port: PORT });
+    await new Promise((resolve) => backend.listen(0, "127.0.0.1", resolve));
+    server = await startWranglerDev();
   });
   after(async () => {
     await server?.stop();
@@ -57,7 +55,7 @@ describe("README journey", () => {
     const script = journeyScript()
       .replaceAll("http://localhost:8787", server.origin)
       .replaceAll("dev-admin-token", server.adminToken)
-      .replaceAll("http://127.0.0.1:9000", `http://127.0.0.1:${BACKEND_PORT}`);
+      .replaceAll("http://127.0.0.1:9000", `http://127.0.0.1:${backend.address().port}`);
     const { stdout } = await run("bash", ["-c", `set -euo pipefail\n${script}`], { timeout: 60_000 });
     // 1-2: user, application, both kinds of token
     assert.match(stdout, /"username":"alice@carbon\.super"/);

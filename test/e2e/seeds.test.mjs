@@ -7,7 +7,6 @@ import { promisify } from "node:util";
 import { adminCall, startWranglerDev } from "./wrangler-dev.mjs";
 
 const run = promisify(execFile);
-const PORT = 8790;
 let server;
 let app;
 let basic;
@@ -36,7 +35,7 @@ async function passwordGrant() {
 
 describe("the seeds' curl lines against wrangler dev", () => {
   before(async () => {
-    server = await startWranglerDev({ port: PORT });
+    server = await startWranglerDev();
     await adminCall(server, "POST", "/users", { username: "admin", password: "admin-pass" });
     app = await adminCall(server, "POST", "/applications", { name: "DefaultApplication", owner: "admin" });
     basic = `Basic ${Buffer.from(`${app.keys.PRODUCTION.consumerKey}:${app.keys.PRODUCTION.consumerSecret}`).toString("base64")}`;
@@ -48,7 +47,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
   it("seed 002: revokes an access token with the quoted Content-Type header", async () => {
     const pair = await passwordGrant();
     const result = await curl(
-      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${PORT}/revoke`,
+      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/revoke`,
     );
     assert.equal(result.status, 200);
     assert.equal(result.body, "");
@@ -62,7 +61,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
   it("seed 000: the same with the unquoted -H Content-Type: (curl then sends no Content-Type)", async () => {
     const pair = await passwordGrant();
     const result = await curl(
-      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H Content-Type: application/x-www-form-urlencoded http://localhost:${PORT}/revoke`,
+      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H Content-Type: application/x-www-form-urlencoded http://localhost:${server.port}/revoke`,
     );
     assert.equal(result.status, 200);
     assert.equal(result.headers.revokedaccesstoken, pair.access_token);
@@ -71,7 +70,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
 
   it("seed 000: an invalid token gets the bare 200 with only the cache headers", async () => {
     const result = await curl(
-      `curl -k -v -d "token=a0d210c7a3de7d548e03f1986e9a5c39" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${PORT}/revoke`,
+      `curl -k -v -d "token=a0d210c7a3de7d548e03f1986e9a5c39" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/revoke`,
     );
     assert.equal(result.status, 200);
     assert.equal(result.body, "");
@@ -85,7 +84,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
   it("seed 004: curl -k -d token=... -H Authorization: Basic Base64Encoded(key:secret)", async () => {
     const pair = await passwordGrant();
     const result = await curl(
-      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" http://localhost:${PORT}/revoke`,
+      `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" http://localhost:${server.port}/revoke`,
     );
     assert.equal(result.headers.revokedaccesstoken, pair.access_token);
   });
@@ -93,7 +92,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
   it("seed 001: refresh with scope=PRODUCTION and the Basic header's trailing comma", async () => {
     const pair = await passwordGrant();
     const result = await curl(
-      `curl -k -v -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}," -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${PORT}/token`,
+      `curl -k -v -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}," -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/token`,
     );
     assert.equal(result.status, 200, result.body);
     const body = JSON.parse(result.body);
@@ -105,7 +104,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
   it("seed 004: refresh with Content-Type glued into the Authorization header", async () => {
     const pair = await passwordGrant();
     const result = await curl(
-      `curl -k -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}, Content-Type: application/x-www-form-urlencoded" http://localhost:${PORT}/token -v`,
+      `curl -k -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}, Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/token -v`,
     );
     assert.equal(result.status, 200, result.body);
     assert.ok(JSON.parse(result.body).access_token);

@@ -1,5 +1,5 @@
 // A real HTTP backend for the gateway tests: a node:http server on loopback, started by the vitest global setup
-// (test/gateway/global-setup.ts, ephemeral port) and by the end-to-end test (127.0.0.1:8793).
+// (test/gateway/global-setup.ts) and by the end-to-end test, both on an ephemeral loopback port.
 //
 // Every path is answered; the first path segment names the "endpoint" (e.g. /prod, /sandbox), so one server can
 // stand for several backends. What it does:
