@@ -1,31 +1,22 @@
-// A real browser through the authorization endpoint: headless Chromium (Debian's /usr/bin/chromium) driven by
-// playwright-core against `wrangler dev`, with a local callback server standing in for the client application.
+// A real browser through the authorization endpoint: headless Chromium (./browser.mjs: /usr/bin/chromium, else the
+// npm package's build) driven by playwright-core against `wrangler dev`, with a local callback server standing in
+// for the client application.
 // Screenshots of the login and consent pages go to artifacts/ (gitignored).
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer } from "node:http";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./browser.mjs";
 import { adminCall, ROOT, startWranglerDev } from "./wrangler-dev.mjs";
 
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-];
 const run = promisify(execFile);
-const WRANGLER_PORT = 8794;
-const CALLBACK_PORT = 8795;
-const CALLBACK = `http://127.0.0.1:${CALLBACK_PORT}/callback`;
+// The callback server listens on an ephemeral port; its address is known once it is up.
+let callbackPort;
+let CALLBACK;
 const ARTIFACTS = join(ROOT, "artifacts");
 
 const base64url = (buffer) => buffer.toString("base64url");
@@ -40,7 +31,7 @@ function startCallbackServer() {
   const hits = [];
   let attackPage = "";
   const server = createServer((request, response) => {
-    const url = new URL(request.url, `http://127.0.0.1:${CALLBACK_PORT}`);
+    const url = new URL(request.url, "http://127.0.0.1");
     if (url.pathname === "/callback") {
       hits.push(url);
       response.writeHead(200, { "Content-Type": "text/html; charset=utf-8" });
@@ -57,8 +48,9 @@ function startCallbackServer() {
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(CALLBACK_PORT, "127.0.0.1", () =>
+    server.listen(0, "127.0.0.1", () =>
       resolve({
+        port: server.address().port,
         hits,
         setAttackPage(html) {
           attackPage = html;
@@ -76,18 +68,13 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
   let app;
 
   before(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(
-        `Chromium is not installed at ${CHROMIUM}: the browser test needs it. Install it with ` +
-          "'apt-get update && apt-get install -y chromium' (scripts/install-system-deps.sh does this in CI).",
-      );
-    }
     mkdirSync(ARTIFACTS, { recursive: true });
-    [server, callback] = await Promise.all([
-      startWranglerDev({ port: WRANGLER_PORT }),
-      startCallbackServer(),
-    ]);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+    [server, callback] = await Promise.all([startWranglerDev(), startCallbackServer()]);
+    callbackPort = callback.port;
+    CALLBACK = `http://127.0.0.1:${callbackPort}/callback`;
+    let source;
+    ({ browser, source } = await launchChromium());
+    console.log(`# Chromium ${browser.version()} (${source} build)`);
     await adminCall(server, "POST", "/users", { username: "alice", password: "alice-Passw0rd" });
     await adminCall(server, "POST", "/users", {
       username: "bob",
@@ -238,7 +225,7 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
     // The seed's own line (../shared/seeds/002), host and port changed: no secret, client_id alone.
     const { stdout: revokeBody } = await run("bash", [
       "-c",
-      `curl -X POST -H "Content-Type: application/x-www-form-urlencoded;charset=UTF-8" -d "token=${accessToken}&token_type_hint=access_token&client_id=${keys.consumerKey}" http://localhost:${WRANGLER_PORT}/revoke`,
+      `curl -X POST -H "Content-Type: application/x-www-form-urlencoded;charset=UTF-8" -d "token=${accessToken}&token_type_hint=access_token&client_id=${keys.consumerKey}" http://localhost:${server.port}/revoke`,
     ]);
     assert.equal(revokeBody, "", "WSO2's empty revocation response");
     assert.deepEqual(await introspect(accessToken), { active: false });
@@ -283,7 +270,7 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
       authorizeUrl({
         response_type: "code",
         client_id: app.keys.PRODUCTION.consumerKey,
-        redirect_uri: "http://127.0.0.1:8795/elsewhere",
+        redirect_uri: `http://127.0.0.1:${callbackPort}/elsewhere`,
       }),
     );
     assert.equal(response.status(), 400);
@@ -309,7 +296,7 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
     const attacker = await context.newPage();
     await Promise.all([
       attacker.waitForURL((url) => url.href.startsWith(`${server.origin}/authorize/consent`)),
-      attacker.goto(`http://localhost:${CALLBACK_PORT}/attack`),
+      attacker.goto(`http://localhost:${callbackPort}/attack`),
     ]);
     await attacker.waitForLoadState();
     assert.match(await attacker.textContent("main"), /did not send the sign-in cookie/);
