@@ -25,6 +25,7 @@ import {
   request,
   sequentialLatency,
   setUpKeyManager,
+  setUpNoJwtGateway,
   startStack,
   versions,
 } from "./lib/stack.mjs";
@@ -178,7 +179,7 @@ async function main() {
   let stack = null;
   try {
     log("bundling the key manager and the baseline worker, starting them");
-    stack = await startStack({ workDir, direct: DIRECT, inspector: INSPECTOR });
+    stack = await startStack({ workDir, direct: DIRECT, inspector: INSPECTOR, noJwt: true });
     const { main: mainServer, baseline, backend } = stack.servers;
     context.servers = stack.servers;
     context.info.direct = mainServer.direct && baseline.direct;
@@ -219,6 +220,15 @@ async function main() {
       cpu,
       warmup: true,
       spec: tokenRequest("grant_type=client_credentials", { collect: "access_token" }),
+    });
+    await base.doWrite();
+    await measure(context, {
+      id: "cc-jwt",
+      group: "token",
+      name: "client_credentials issuance, JWT access tokens (RFC 9068, ES256)",
+      baselines: ["base-do-write"],
+      cpu,
+      spec: { ...tokenRequest("grant_type=client_credentials"), headers: formHeaders(context.jwtBasic) },
     });
     await base.doWrite();
     await measure(context, {
@@ -292,6 +302,25 @@ async function main() {
     };
     if (gatewayProblem) unavailable(context, gwHit, gatewayProblem);
     else await measure(context, gwHit);
+    await base.hashKvFetch();
+    // The same call on a key manager with JWT_GENERATION=false (no X-JWT-Assertion), between the same baselines.
+    const noJwtTokens = await setUpNoJwtGateway(context, HOT_TOKENS);
+    const noJwt = context.servers.mainNoJwt;
+    const gwHitNoJwt = {
+      id: "gw-hit-nojwt",
+      group: "gateway",
+      name: "Gateway call, validation cache hit, JWT_GENERATION=false (→ local backend)",
+      baselines: ["base-hash-kv-fetch"],
+      cpu: { runtime: noJwt?.runtime, wrangler: noJwt?.node, proxy: noJwt?.proxy, backend: backend.pid },
+      spec: {
+        url: `${noJwt?.origin}${context.gatewayPath ?? "/bench/1.0.0/ping"}`,
+        headers: { Authorization: "Bearer @@" },
+        mode: "cycle",
+        items: noJwtTokens ?? [],
+      },
+    };
+    if (gatewayProblem || !noJwtTokens) unavailable(context, gwHitNoJwt, gatewayProblem ?? "not started");
+    else await measure(context, gwHitNoJwt);
     await base.hashKvFetch();
     await base.hashKv();
     await base.json();

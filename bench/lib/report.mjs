@@ -157,6 +157,13 @@ export function writeReport(path, context) {
   const doWriteCc = baselineRow(rows, "base-do-write", cc);
   const doWriteRefresh = baselineRow(rows, "base-do-write", refresh);
   const gwAvailable = gwHit && !gwHit.unavailable;
+  // X-JWT-Assertion: the warm gateway call against bearer + SHA-256 + KV get + forward, with and without it.
+  const gwNoJwt = byId("gw-hit-nojwt");
+  const jwtCompared = gwAvailable && gwNoJwt && !gwNoJwt.unavailable;
+  const withJwt = jwtCompared ? ratio(gwHit, baselineRow(rows, "base-hash-kv-fetch", gwHit)) : null;
+  const withoutJwt = jwtCompared ? ratio(gwNoJwt, baselineRow(rows, "base-hash-kv-fetch", gwNoJwt)) : null;
+  const ccJwt = byId("cc-jwt");
+  const jwtIssuance = cc && ccJwt ? cc.cpuMsPerRequest && ccJwt.cpuMsPerRequest / cc.cpuMsPerRequest : null;
   const targets = [
     target(
       "Gateway call, cache hit ≥ 0.9 × bearer + SHA-256 + KV get (req/s)",
@@ -182,6 +189,18 @@ export function writeReport(path, context) {
       "Refresh rotation p99 ≤ 1.5 × form + one DO write p99",
       refresh ? `${fixed(ratio(refresh, doWriteRefresh).p99)} ×` : "–",
       refresh ? ratio(refresh, doWriteRefresh).p99 <= 1.5 : null,
+    ),
+    target(
+      "X-JWT-Assertion on: warm gateway call's ratio to bearer + SHA-256 + KV get + forward drops ≤ 0.05 (CPU ratio; req/s ratio in brackets)",
+      withJwt && withoutJwt
+        ? `${fixed(withoutJwt.cpu)} → ${fixed(withJwt.cpu)} (req/s ${fixed(withoutJwt.rps)} → ${fixed(withJwt.rps)})`
+        : "not available",
+      withJwt && withoutJwt ? withoutJwt.cpu - withJwt.cpu <= 0.05 : null,
+    ),
+    target(
+      "JWT access token issuance ≤ 1.5 × opaque (client_credentials, workerd CPU per request)",
+      jwtIssuance ? `${fixed(jwtIssuance)} × (req/s ${rate(ccJwt.rps)} vs ${rate(cc.rps)})` : "–",
+      jwtIssuance ? jwtIssuance <= 1.5 : null,
     ),
     target(
       "Revocation, then a gateway call: the very next call is refused",

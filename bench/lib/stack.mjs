@@ -13,6 +13,8 @@ export const PORTS = {
   backend: 8902,
   baseline: 8903,
   baselineInspector: 8904,
+  mainNoJwt: 8905,
+  mainNoJwtInspector: 8906,
 };
 export const ADMIN_TOKEN = "bench-admin-token";
 export const PASSWORD = "bench-Passw0rd!";
@@ -175,7 +177,8 @@ function startBackend() {
 /**
  * Bundles and starts what a run loads: the backend, the key manager and (unless `baseline` is false) the
  * baseline worker. `mainConfig` may name another wrangler.toml of the key manager (e.g. a patched copy);
- * `mainVars` overrides its [vars].
+ * `mainVars` overrides its [vars]. With `noJwt`, a second key manager from the same bundle runs with
+ * JWT_GENERATION=false, for the gateway call without X-JWT-Assertion.
  */
 export async function startStack({
   workDir,
@@ -184,6 +187,7 @@ export async function startStack({
   baseline = true,
   mainConfig,
   mainVars = {},
+  noJwt = false,
 }) {
   const stops = [];
   const stop = async () => {
@@ -209,6 +213,22 @@ export async function startStack({
       inspector,
     });
     stops.push(main.stop);
+    let mainNoJwt = null;
+    if (noJwt) {
+      mainNoJwt = await startWorker({
+        name: "main-nojwt",
+        config: frozenMain,
+        port: PORTS.mainNoJwt,
+        inspectorPort: PORTS.mainNoJwtInspector,
+        probePath: "/health",
+        probeExpect: '{"status":"ok"}',
+        vars: { ...mainVars, JWT_GENERATION: "false", ADMIN_TOKEN },
+        workDir,
+        direct,
+        inspector,
+      });
+      stops.push(mainNoJwt.stop);
+    }
     let base = null;
     if (frozenBaseline) {
       base = await startWorker({
@@ -225,7 +245,7 @@ export async function startStack({
       });
       stops.push(base.stop);
     }
-    return { servers: { main, baseline: base, backend }, stop };
+    return { servers: { main, mainNoJwt, baseline: base, backend }, stop };
   } catch (error) {
     await stop();
     throw error;
@@ -240,9 +260,15 @@ export async function setUpKeyManager(context) {
   await admin(origin, "POST", "/users", { username: "benchowner", password: PASSWORD });
   const app = await admin(origin, "POST", "/applications", { name: "bench", owner: "benchowner" });
   const keys = app.keys.PRODUCTION;
+  const jwtApp = await admin(origin, "POST", "/applications", {
+    name: "bench-jwt",
+    owner: "benchowner",
+    accessTokenFormat: "JWT",
+  });
+  context.jwtBasic = basicOf(jwtApp.keys.PRODUCTION);
   context.app = app;
   context.keys = keys;
-  context.basic = `Basic ${Buffer.from(`${keys.consumerKey}:${keys.consumerSecret}`).toString("base64")}`;
+  context.basic = basicOf(keys);
   log(
     `application ${app.id}: ${app.shards ?? "?"} shards; ${USERS} users, ${FAMILIES} refresh-token families (PBKDF2 each)`,
   );
@@ -273,6 +299,36 @@ export async function setUpKeyManager(context) {
   } catch (error) {
     context.gatewayProblem = `admin API: ${error.message.split("\n")[0]}`;
   }
+}
+
+const basicOf = (keys) =>
+  `Basic ${Buffer.from(`${keys.consumerKey}:${keys.consumerSecret}`).toString("base64")}`;
+
+/**
+ * The second key manager (JWT_GENERATION=false): the same API on the same backend, an application subscribed to
+ * it, and `count` application tokens for the gateway scenario. Returns the tokens, or null if it is not running.
+ */
+export async function setUpNoJwtGateway(context, count) {
+  const { mainNoJwt, backend } = context.servers;
+  if (!mainNoJwt) return null;
+  const origin = mainNoJwt.origin;
+  await admin(origin, "POST", "/users", { username: "benchowner", password: PASSWORD });
+  const app = await admin(origin, "POST", "/applications", { name: "bench", owner: "benchowner" });
+  const api = await admin(origin, "POST", "/apis", {
+    name: "BenchAPI",
+    context: "/bench",
+    version: "1.0.0",
+    productionEndpoint: backend.origin,
+  });
+  await admin(origin, "POST", "/subscriptions", { applicationId: app.id, apiId: api.id });
+  return inBatches(count, 16, async () => {
+    const answer = await request(origin, "POST", "/token", {
+      headers: formHeaders(basicOf(app.keys.PRODUCTION)),
+      body: "grant_type=client_credentials",
+    });
+    if (answer.status !== 200) throw new Error(`client_credentials: ${answer.status} ${answer.text}`);
+    return answer.json.access_token;
+  });
 }
 
 export async function probeGateway(context, token) {
