@@ -1,4 +1,4 @@
-// End to end: signed identity under a real `wrangler dev` (port 8797). The backend is a real HTTP server (an
+// End to end: signed identity under a real `wrangler dev` (ephemeral port). The backend is a real HTTP server (an
 // ephemeral loopback port) that trusts nothing but a valid X-JWT-Assertion: it verifies it with jose against
 // the JWKS it fetches from the service, as README "Signed identity" tells a backend to do.
 import assert from "node:assert/strict";
@@ -7,7 +7,6 @@ import { after, before, describe, it } from "node:test";
 import { createRemoteJWKSet, jwtVerify } from "jose";
 import { adminCall, startWranglerDev } from "./wrangler-dev.mjs";
 
-const PORT = 8797;
 const CLAIM = "http://wso2.org/claims/";
 
 /** A backend that answers 200 with the verified claims, or 401 when the assertion is missing or does not verify. */
@@ -39,7 +38,7 @@ describe("signed identity against wrangler dev", () => {
   let app;
 
   before(async () => {
-    server = await startWranglerDev({ port: PORT });
+    server = await startWranglerDev();
     // The issuer is the origin the service is reached at; the backend calls it by the same one.
     backend = await startVerifyingBackend(server.origin);
     await adminCall(server, "POST", "/users", { username: "carol", password: "carol-Passw0rd" });
