@@ -1,9 +1,10 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin";
-import type { Env } from "./env";
 import { AdminError } from "./errors/admin-error";
 import { OAuthError } from "./errors/oauth-error";
 import { gatewayCall } from "./gateway";
+import { type AppEnv, withConfig } from "./http/app-env";
+import { presentedClient, presentedClientOrOperator } from "./http/client-authentication";
 import { errorResponse } from "./http/error-response";
 import { authorizeRoutes } from "./oauth/authorize/endpoint";
 import { introspectEndpoint } from "./oauth/introspect-endpoint";
@@ -20,11 +21,12 @@ const oauthMethodNotAllowed = () => {
   throw new OAuthError("invalid_request", "use POST", { status: 405, headers: { Allow: "POST" } });
 };
 
-const app = new Hono<{ Bindings: Env }>();
+const app = new Hono<AppEnv>();
 
-app.post("/token", tokenEndpoint);
-app.post("/revoke", revokeEndpoint);
-app.post("/introspect", introspectEndpoint);
+app.use(withConfig);
+app.post("/token", presentedClient, tokenEndpoint);
+app.post("/revoke", presentedClient, revokeEndpoint);
+app.post("/introspect", presentedClientOrOperator, introspectEndpoint);
 app.all("/token", oauthMethodNotAllowed);
 app.all("/revoke", oauthMethodNotAllowed);
 app.all("/introspect", oauthMethodNotAllowed);
@@ -36,7 +38,7 @@ app.get("/health", (c) => c.json({ status: "ok" }));
 
 app.notFound((c) => {
   if (new URL(c.req.url).pathname.startsWith("/admin")) {
-    return errorResponse(new AdminError(404, "not_found", "no such admin resource"), c);
+    return new AdminError(404, "not_found", "no such admin resource").getResponse();
   }
   // Everything else is the API gateway's: a call to a published /{context}/{version}, or its 404.
   return gatewayCall(c);

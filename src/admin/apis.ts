@@ -2,9 +2,9 @@ import { Hono } from "hono";
 import { isReservedContext } from "../core/reserved-paths";
 import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
-import type { Env } from "../env";
-import { AdminError } from "../errors/admin-error";
-import { httpUrl, type JsonObject, optionalString, readJson, requiredString, unwrap } from "./input";
+import { AdminError, unwrap } from "../errors/admin-error";
+import type { AppEnv } from "../http/app-env";
+import { httpUrl, type JsonObject, optionalString, readJson, requiredString } from "./input";
 
 const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 const VERSION = /^[A-Za-z0-9._-]+$/;
@@ -50,7 +50,7 @@ function endpoint(body: JsonObject, name: string, required: boolean): string | u
 }
 
 /** `/admin/apis`: published APIs (`/{context}/{version}` on the gateway). */
-export const apiRoutes = new Hono<{ Bindings: Env }>()
+export const apiRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJson(c.req.raw);
     const input: ApiInput = {
@@ -84,7 +84,7 @@ export const apiRoutes = new Hono<{ Bindings: Env }>()
   });
 
 /** `/admin/subscriptions`: an application subscribed to an API, with a tier name. */
-export const subscriptionRoutes = new Hono<{ Bindings: Env }>()
+export const subscriptionRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJson(c.req.raw);
     const created = unwrap(

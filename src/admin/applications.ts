@@ -6,8 +6,9 @@ import { randomShard } from "../core/shard-routing";
 import { MAX_SHARDS } from "../core/token-format";
 import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
-import type { Env } from "../env";
-import { AdminError } from "../errors/admin-error";
+import { AdminError, unwrap } from "../errors/admin-error";
+import { OAuthError } from "../errors/oauth-error";
+import type { AppEnv } from "../http/app-env";
 import { issuerOf } from "../oauth/metadata";
 import { settle } from "../services/shard-result";
 import {
@@ -19,7 +20,6 @@ import {
   optionalStringList,
   readJson,
   requiredString,
-  unwrap,
 } from "./input";
 
 const MAX_VALIDITY = 10 * 365 * 24 * 3600;
@@ -64,7 +64,7 @@ function callbackUrls(body: JsonObject): string[] | undefined {
 }
 
 /** `/admin/applications`: applications, their PRODUCTION and SANDBOX keys, secret and token regeneration. */
-export const applicationRoutes = new Hono<{ Bindings: Env }>()
+export const applicationRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJson(c.req.raw);
     const owner = canonicalUserName(requiredString(body, "owner", 150));
@@ -134,6 +134,7 @@ export const applicationRoutes = new Hono<{ Bindings: Env }>()
     const route = { consumerKey, shard: randomShard(app.shards) };
     const token = await settle(
       c.env,
+      c.var.config,
       await shardStub(c.env, route).issueToken({
         route,
         issuer: issuerOf(c.req.raw),
@@ -145,8 +146,7 @@ export const applicationRoutes = new Hono<{ Bindings: Env }>()
         allowPublic: true,
       }),
     ).catch((error: unknown) => {
-      if (error instanceof Error && "code" in error)
-        throw new AdminError(400, String(error.code), error.message);
+      if (error instanceof OAuthError) throw new AdminError(400, error.code, error.message);
       throw error;
     });
     return c.json(token, 200, NO_STORE);

@@ -1,13 +1,13 @@
 import { Hono } from "hono";
-import type { Env } from "../env";
 import { requireAdmin } from "../http/admin-auth";
+import type { AppEnv } from "../http/app-env";
 import { apiRoutes, subscriptionRoutes } from "./apis";
 import { applicationRoutes } from "./applications";
 import { signingKeyRoutes } from "./signing-keys";
 import { userRoutes } from "./users";
 
-/** The admin API (CONTRACT.md), behind `Authorization: Bearer <ADMIN_TOKEN>`. */
-export const adminRoutes = new Hono<{ Bindings: Env }>()
+/** The admin API (README "Admin API"), behind `Authorization: Bearer <ADMIN_TOKEN>`. */
+export const adminRoutes = new Hono<AppEnv>()
   .use("*", requireAdmin)
   .route("/users", userRoutes)
   .route("/applications", applicationRoutes)

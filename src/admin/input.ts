@@ -1,4 +1,3 @@
-import type { RegistryResult } from "../durable/registry/result";
 import { AdminError } from "../errors/admin-error";
 
 const MAX_JSON_BYTES = 64 * 1024;
@@ -90,12 +89,6 @@ export function httpUrl(value: string, name: string): string {
     throw invalid(`${name} must be an http or https URL`);
   if (url.hash) throw invalid(`${name} must not have a fragment`);
   return value;
-}
-
-/** Unwraps a registry result or throws its admin error. */
-export function unwrap<T>(result: RegistryResult<T>): T {
-  if (!result.ok) throw new AdminError(result.status, result.code, result.message);
-  return result.value;
 }
 
 /** A registered redirect URI: absolute, no fragment (RFC 6749 §3.1.2); private-use schemes allowed (RFC 8252). */

@@ -8,9 +8,9 @@ import {
 } from "../core/identity";
 import { hashPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
-import type { Env } from "../env";
-import { AdminError } from "../errors/admin-error";
-import { optionalString, readJson, requiredString, unwrap } from "./input";
+import { AdminError, unwrap } from "../errors/admin-error";
+import type { AppEnv } from "../http/app-env";
+import { optionalString, readJson, requiredString } from "./input";
 
 const MAX_PASSWORD = 256;
 
@@ -31,7 +31,7 @@ function password(body: Record<string, unknown>): string {
 }
 
 /** `/admin/users`: the user store (tenant default carbon.super, user-store domain default PRIMARY). */
-export const userRoutes = new Hono<{ Bindings: Env }>()
+export const userRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJson(c.req.raw);
     const user = parseUserName(requiredString(body, "username", 100), {

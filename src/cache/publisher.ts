@@ -1,6 +1,5 @@
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord } from "../core/client-record";
-import { readConfig } from "../core/config";
 import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, staleAtFor } from "./cache-policy";
 import {
@@ -32,14 +31,12 @@ export class GatewayPublisher {
   /** KV key → until when the value this instance last wrote is still in KV (so a fill need not write again). */
   private readonly written = new Map<string, number>();
 
+  /** `ttl`: GATEWAY_CACHE_TTL in seconds (0: the gateway caches nothing, and nothing is written). */
   constructor(
     private readonly env: Env,
+    private readonly ttl: number,
     private readonly sources: GatewaySources,
   ) {}
-
-  private get ttl(): number {
-    return readConfig(this.env).gatewayCacheTtl;
-  }
 
   /** The current routing table, for a gateway whose cache missed; written to KV unless a fresh copy is there. */
   routes(): RouteTable {

@@ -1,5 +1,4 @@
 import { kvKeys } from "../core/cache-keys";
-import { readConfig } from "../core/config";
 import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, revocationMarkerTtl, staleAtFor } from "./cache-policy";
 import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./facts";
@@ -11,12 +10,11 @@ import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./fac
  * It writes a revocation marker rather than deleting the entry: a gateway that read the token as active from its
  * shard just before the revocation may write its validation entry back after this ran, which a delete would not
  * stop. The gateway reads the marker in the same bulk read as the entry and trusts no entry that has one, and the
- * marker outlives any entry (revocationMarkerTtl), so one KV write per token is enough.
+ * marker outlives any entry (revocationMarkerTtl), so one KV write per token is enough. `ttl` is
+ * GATEWAY_CACHE_TTL in seconds (0: the gateway caches nothing, so there is nothing to purge).
  */
-export async function purgeValidation(env: Env, tokenHashes: readonly string[]): Promise<void> {
-  if (tokenHashes.length === 0) return;
-  const ttl = readConfig(env).gatewayCacheTtl;
-  if (!cacheEnabled(ttl)) return;
+export async function purgeValidation(env: Env, ttl: number, tokenHashes: readonly string[]): Promise<void> {
+  if (tokenHashes.length === 0 || !cacheEnabled(ttl)) return;
   const marker: RevocationMarker = { revokedAt: Date.now() };
   const body = JSON.stringify(marker);
   const expirationTtl = revocationMarkerTtl(ttl);

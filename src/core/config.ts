@@ -1,5 +1,5 @@
 /**
- * Typed configuration, read once per set of bindings. Names and defaults are those of CONTRACT.md;
+ * Typed configuration, read once per set of bindings. Names and defaults are listed in README "Configuration";
  * every duration is in seconds and a negative validity means "never expires".
  */
 export interface Config {

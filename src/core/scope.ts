@@ -1,5 +1,5 @@
-import { OAuthError } from "../errors/oauth-error";
 import type { KeyType } from "./client-record";
+import { refuse } from "./oauth-failure";
 
 /** What a token gets when the client asks for no scope (as WSO2 API Manager does). */
 export const DEFAULT_SCOPE = "default";
@@ -13,7 +13,7 @@ export function parseScope(raw: string | null | undefined): string[] {
   for (const part of raw.split(" ")) {
     if (part === "") continue;
     if (!SCOPE_TOKEN.test(part))
-      throw new OAuthError("invalid_scope", `scope "${part}" has characters RFC 6749 §3.3 does not allow`);
+      throw refuse("invalid_scope", `scope "${part}" has characters RFC 6749 §3.3 does not allow`);
     if (!scopes.includes(part)) scopes.push(part);
   }
   return scopes;
@@ -21,13 +21,13 @@ export function parseScope(raw: string | null | undefined): string[] {
 
 /**
  * The scope to grant for a request on a key of `keyType`. PRODUCTION and SANDBOX are accepted and echoed but
- * must name the key's own type (CONTRACT); no scope at all grants `default`.
+ * must name the key's own type (README "Token API"); no scope at all grants `default`.
  */
 export function grantScope(raw: string | null | undefined, keyType: KeyType): string {
   const scopes = parseScope(raw);
   for (const scope of scopes) {
     if (KEY_TYPE_SCOPES.has(scope) && scope !== keyType) {
-      throw new OAuthError("invalid_scope", `scope ${scope} does not match this ${keyType} key`);
+      throw refuse("invalid_scope", `scope ${scope} does not match this ${keyType} key`);
     }
   }
   return scopes.length > 0 ? scopes.join(" ") : DEFAULT_SCOPE;
@@ -43,7 +43,7 @@ export function narrowScope(raw: string | null | undefined, granted: string, key
   const allowed = new Set([...granted.split(" "), keyType]);
   for (const scope of requested) {
     if (!allowed.has(scope)) {
-      throw new OAuthError(
+      throw refuse(
         "invalid_scope",
         `scope ${scope} was not granted originally and cannot be added on refresh`,
       );

@@ -4,9 +4,9 @@ import { randomSecret } from "../crypto/secrets";
 /**
  * Tokens and authorization codes are `<consumerKey>.<shard>.<256 random bits, base64url>`.
  *
- * The first two parts are the non-secret routing part (CONTRACT: "a token's owner Durable Object is found from
- * the token itself"): they name the client's Durable Object shard that stores the token's hash, so any
- * worker reaches the owner in one hop without a scan. The token carries no user identity.
+ * The first two parts are the non-secret routing part (README "Architecture"): they name the client's Durable
+ * Object shard that stores the token's hash, so any worker finds a token's owner from the token itself, in one
+ * hop, without a scan. The token carries no user identity.
  *
  * A JWT access token (RFC 9068, src/durable/shard/access-tokens.ts) carries such a string as its `jti`, so it
  * names its shard the same way; like an opaque token it is stored and looked up only as the SHA-256 of the

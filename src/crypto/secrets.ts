@@ -1,6 +1,9 @@
 import { base64url, fromBase64url, fromUtf8, utf8 } from "./encoding";
 
-/** `bytes` of CSPRNG output as base64url; 32 bytes = 256 bits (CONTRACT: tokens carry at least 256 bits). */
+/**
+ * `bytes` of CSPRNG output as base64url. 32 bytes = 256 bits: RFC 6749 §10.10 asks that tokens cannot be
+ * guessed (RFC 6819 §5.1.4.2.2 suggests at least 128 bits).
+ */
 export function randomSecret(bytes = 32): string {
   return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
 }

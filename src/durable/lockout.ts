@@ -11,8 +11,6 @@ export interface FailureState {
   lockedUntil: number;
 }
 
-export const NO_FAILURES: FailureState = { failures: 0, windowStart: 0, lockedUntil: 0 };
-
 export function lockedFor(state: FailureState, now: number): number {
   return state.lockedUntil > now ? Math.ceil((state.lockedUntil - now) / 1000) : 0;
 }

@@ -4,15 +4,17 @@ import { GatewayPublisher } from "../cache/publisher";
 import { purgeValidation } from "../cache/validation-cache";
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord, KeyType } from "../core/client-record";
+import { type Config, readConfig } from "../core/config";
 import { userShard } from "../core/shard-routing";
 import type { PasswordHash } from "../crypto/password";
 import { randomSecret } from "../crypto/secrets";
 import type { Env } from "../env";
+import { migrate } from "./migrations";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
 import { found, notFound, type RegistryResult } from "./registry/result";
-import { migrateRegistry } from "./registry/schema";
+import { REGISTRY_MIGRATIONS } from "./registry/schema";
 import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
@@ -37,14 +39,16 @@ export class Registry extends DurableObject<Env> {
   private readonly apis: ApiStore;
   /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
+  private readonly config: Config;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    migrateRegistry(ctx.storage.sql);
+    migrate(ctx.storage, REGISTRY_MIGRATIONS);
+    this.config = readConfig(env);
     this.users = new UserStore(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);
-    this.gateway = new GatewayPublisher(env, {
+    this.gateway = new GatewayPublisher(env, this.config.gatewayCacheTtl, {
       apis: () => this.apis.listApis(),
       key: (consumerKey) => {
         const record = this.applications.clientRecord(consumerKey);
@@ -92,7 +96,7 @@ export class Registry extends DurableObject<Env> {
       if (!this.applications.shardsOf(consumerKey).includes(shard)) continue;
       purge.push(...(await shardStub(this.env, { consumerKey, shard }).revokeUserTokens(username)));
     }
-    await purgeValidation(this.env, purge);
+    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
   }
   async getUserCredential(username: string): Promise<UserCredential | null> {
     return this.users.credential(username);
@@ -141,7 +145,10 @@ export class Registry extends DurableObject<Env> {
     const consumerKeys = this.applications.consumerKeys(id);
     if (!this.applications.exists(id)) return notFound(`no application ${id}`);
     const shards = consumerKeys.map((key) => ({ key, shards: this.applications.shardsOf(key) }));
-    const deleted = this.applications.delete(id);
+    const deleted = this.ctx.storage.transactionSync(() => {
+      this.apis.deleteSubscriptionsOf(id);
+      return this.applications.delete(id);
+    });
     if (!deleted.ok) return deleted;
     const purge: string[] = [];
     for (const { key, shards: list } of shards) {
@@ -149,7 +156,7 @@ export class Registry extends DurableObject<Env> {
         purge.push(...(await shardStub(this.env, { consumerKey: key, shard }).syncClient(null, "all")));
       await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
     }
-    await purgeValidation(this.env, purge);
+    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
     await this.gateway.republishKeys(consumerKeys);
     return found({ id });
   }
@@ -205,7 +212,7 @@ export class Registry extends DurableObject<Env> {
       );
       for (const hashes of results) purge.push(...hashes);
     }
-    await purgeValidation(this.env, purge);
+    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
   }
 
   // ---- APIs and subscriptions ---------------------------------------------------------------------------
@@ -245,9 +252,6 @@ export class Registry extends DurableObject<Env> {
   }
   async getSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
     return this.apis.getSubscription(id);
-  }
-  async findSubscription(applicationId: string, apiId: string): Promise<SubscriptionView | null> {
-    return this.apis.findSubscription(applicationId, apiId);
   }
   async listSubscriptions(filter: { applicationId?: string; apiId?: string }): Promise<SubscriptionView[]> {
     return this.apis.listSubscriptions(filter);

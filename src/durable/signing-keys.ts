@@ -2,8 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { sealPrivateKey, unsealPrivateKey, wrappingSecret } from "../crypto/key-wrap";
 import type { Env } from "../env";
+import { migrate } from "./migrations";
 import { type PublicJwk, SIGNING_ALG, type SigningKeyView, type SigningLease } from "./signing/protocol";
-import { type KeyRow, KeyTable } from "./signing/schema";
+import { type KeyRow, KeyTable, SIGNING_MIGRATIONS } from "./signing/schema";
 
 /** How long an isolate may sign with a key it leased before it asks again (so a rotation spreads within it). */
 export const LEASE_MS = 60_000;
@@ -26,6 +27,7 @@ export class SigningKeys extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    migrate(ctx.storage, SIGNING_MIGRATIONS);
     this.keys = new KeyTable(ctx.storage.sql);
   }
 

@@ -1,4 +1,6 @@
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { jsonResponse, NO_STORE } from "../core/responses";
+import { HttpError } from "./http-error";
 
 /**
  * Why the gateway did not forward a call. RFC 6750 §3 for the token: 401 with a bare `WWW-Authenticate:
@@ -21,7 +23,7 @@ export type ForbiddenReason =
   | "domain_not_allowed"
   | "no_sandbox_endpoint";
 
-const STATUS: Record<GatewayErrorCode, number> = {
+const STATUS: Record<GatewayErrorCode, ContentfulStatusCode> = {
   missing_token: 401,
   invalid_token: 401,
   insufficient_scope: 403,
@@ -37,19 +39,17 @@ const CHALLENGE: Partial<Record<GatewayErrorCode, string>> = {
   insufficient_scope: 'Bearer error="insufficient_scope"',
 };
 
-export class GatewayError extends Error {
-  readonly status: number;
+export class GatewayError extends HttpError {
   constructor(
     readonly code: GatewayErrorCode,
     readonly description: string,
     readonly reason?: ForbiddenReason,
   ) {
-    super(`${code}: ${description}`);
+    super(STATUS[code], { message: `${code}: ${description}` });
     this.name = "GatewayError";
-    this.status = STATUS[code];
   }
 
-  toResponse(): Response {
+  override getResponse(): Response {
     const headers: Record<string, string> = { ...NO_STORE };
     const challenge = CHALLENGE[this.code];
     if (challenge) headers["WWW-Authenticate"] = challenge;

@@ -1,22 +1,9 @@
-/**
- * Errors as typed exceptions; `src/http/error-response.ts` turns them into responses in one place.
- */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import type { OAuthErrorCode, OAuthFailure } from "../core/oauth-failure";
+import { jsonResponse, NO_STORE } from "../core/responses";
+import { HttpError } from "./http-error";
 
-/** RFC 6749 §5.2 error codes, plus RFC 6750 §3.1 and RFC 7009 §2.2.1 ones. */
-export type OAuthErrorCode =
-  | "invalid_request"
-  | "invalid_client"
-  | "invalid_grant"
-  | "unauthorized_client"
-  | "unsupported_grant_type"
-  | "invalid_scope"
-  | "unsupported_token_type"
-  | "access_denied"
-  | "unsupported_response_type"
-  | "server_error"
-  | "temporarily_unavailable";
-
-const STATUS: Record<OAuthErrorCode, number> = {
+const STATUS: Record<OAuthErrorCode, ContentfulStatusCode> = {
   invalid_request: 400,
   invalid_client: 401,
   invalid_grant: 400,
@@ -30,52 +17,39 @@ const STATUS: Record<OAuthErrorCode, number> = {
   temporarily_unavailable: 503,
 };
 
-export class OAuthError extends Error {
-  readonly status: number;
-  readonly headers: Record<string, string>;
+/** RFC 6749 §5.2: a 401 for a failed client authentication carries the scheme the client should use. */
+export const BASIC_CHALLENGE = 'Basic realm="edge-key-manager", charset="UTF-8"';
+
+/** An RFC 6749 §5.2 error response: `{"error", "error_description"}`, never cached. */
+export class OAuthError extends HttpError {
+  readonly headers: Readonly<Record<string, string>>;
   constructor(
     readonly code: OAuthErrorCode,
     readonly description: string,
-    options: { status?: number; headers?: Record<string, string> } = {},
+    options: { status?: ContentfulStatusCode; headers?: Record<string, string> } = {},
   ) {
-    super(`${code}: ${description}`);
+    super(options.status ?? STATUS[code], { message: `${code}: ${description}` });
     this.name = "OAuthError";
-    this.status = options.status ?? STATUS[code];
-    this.headers = options.headers ?? {};
+    this.headers = Object.freeze({ ...options.headers });
   }
 
-  toJSON(): { error: OAuthErrorCode; error_description: string } {
-    return { error: this.code, error_description: this.description };
+  /** The error for a refusal a Durable Object answered with (or a scope rule threw). */
+  static from(failure: OAuthFailure): OAuthError {
+    if (failure.error === "invalid_client") return invalidClient(failure.description, failure.retryAfter);
+    return new OAuthError(failure.error, failure.description);
+  }
+
+  override getResponse(): Response {
+    return jsonResponse({ error: this.code, error_description: this.description }, this.status, {
+      ...NO_STORE,
+      ...this.headers,
+    });
   }
 }
 
-/**
- * A plain-data error that crosses a Durable Object RPC boundary intact (class instances do not survive
- * structured cloning). Durable Objects return `{ error }` instead of throwing for client-caused failures.
- */
-export interface OAuthErrorData {
-  error: OAuthErrorCode;
-  description: string;
-  status?: number;
-  headers?: Record<string, string>;
-}
-
-export function oauthErrorData(error: OAuthError): OAuthErrorData {
-  return { error: error.code, description: error.description, status: error.status, headers: error.headers };
-}
-
-export function fromErrorData(data: OAuthErrorData): OAuthError {
-  return new OAuthError(data.error, data.description, {
-    ...(data.status !== undefined ? { status: data.status } : {}),
-    ...(data.headers ? { headers: data.headers } : {}),
-  });
-}
-
-export const BASIC_CHALLENGE = 'Basic realm="edge-key-manager", charset="UTF-8"';
-
-export function invalidClient(description: string): OAuthError {
-  return new OAuthError("invalid_client", description, {
-    status: 401,
-    headers: { "WWW-Authenticate": BASIC_CHALLENGE },
-  });
+/** RFC 6749 §5.2 invalid_client: 401 with a Basic challenge, and `Retry-After` while the client is locked out. */
+export function invalidClient(description: string, retryAfter?: number): OAuthError {
+  const headers: Record<string, string> = { "WWW-Authenticate": BASIC_CHALLENGE };
+  if (retryAfter !== undefined) headers["Retry-After"] = String(retryAfter);
+  return new OAuthError("invalid_client", description, { status: 401, headers });
 }

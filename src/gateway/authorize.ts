@@ -37,7 +37,7 @@ const invalidToken = () =>
   new GatewayError("invalid_token", "the access token is not active: unknown, expired or revoked");
 
 /**
- * Decides whether a request under a published API may be forwarded (CONTRACT "Gateway"): the API exists, a
+ * Decides whether a request under a published API may be forwarded (README "Gateway"): the API exists, a
  * Bearer token is present, active and unexpired, its application is subscribed to the API, the key's allowed
  * domains admit the caller, and the API has an endpoint for the key's type. Throws a {@link GatewayError}
  * otherwise. On a warm cache this is one KV bulk read and no Durable Object call.

@@ -1,7 +1,6 @@
 import type { Context } from "hono";
-import { readConfig } from "../core/config";
-import type { Env } from "../env";
 import { GatewayError } from "../errors/gateway-error";
+import type { AppEnv } from "../http/app-env";
 import { assertionHeader } from "./assertion-header";
 import { authorizeCall } from "./authorize";
 import { forwardToBackend } from "./forward";
@@ -9,14 +8,14 @@ import { identityHeaders, outgoingHeaders } from "./identity-headers";
 import { backendUrl } from "./routes";
 
 /**
- * The API gateway (CONTRACT "Gateway"): every request no other route took. A path under a published
+ * The API gateway (README "Gateway"): every request no other route took. A path under a published
  * `/{context}/{version}` is an API call: authorized (src/gateway/authorize.ts), then forwarded to the endpoint
  * of the token's key type with the caller's identity, and the backend's response streamed back. Refusals are
  * RFC 6750 answers; nothing is forwarded unless the call was validated.
  */
-export async function gatewayCall(c: Context<{ Bindings: Env }>): Promise<Response> {
+export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
   const request = c.req.raw;
-  const config = readConfig(c.env);
+  const config = c.var.config;
   try {
     const call = await authorizeCall({
       env: c.env,

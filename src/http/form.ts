@@ -40,7 +40,7 @@ async function readLimited(request: Request, limit: number): Promise<string> {
 /**
  * Reads an `application/x-www-form-urlencoded` body (RFC 6749 §3.2, RFC 7009 §2.1, RFC 7662 §2.1).
  *
- * A request without a Content-Type is read as a form too: the seeds' curl lines pass `-H Content-Type: ...`
+ * A request without a Content-Type is read as a form too: WSO2's documented curl lines pass `-H Content-Type: ...`
  * unquoted, which makes curl drop the header it would otherwise send. Any other media type is refused.
  * Parameters sent more than once are refused (RFC 6749 §3.1, §3.2), and so are empty-valued ones, which
  * RFC 6749 §3.1 says to treat as omitted.

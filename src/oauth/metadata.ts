@@ -1,12 +1,11 @@
 import type { Context } from "hono";
 import { jsonResponse } from "../core/responses";
 import { DEFAULT_SCOPE } from "../core/scope";
-import type { Env } from "../env";
 import { JWKS_PATH } from "../signing/jwks-endpoint";
 import { supportedGrantTypes } from "./grants";
 
 /**
- * The issuer identifier: the origin the service is reached at (CONTRACT "Metadata"; RFC 8414 §2: https, no
+ * The issuer identifier: the origin the service is reached at (README "Browser flows"; RFC 8414 §2: https, no
  * query or fragment, which an origin never has). The authorization endpoint sends it back as `iss` (RFC 9207).
  */
 export function issuerOf(request: Request): string {
@@ -24,11 +23,30 @@ export const ENDPOINT_PATHS = {
 /** The implicit grant is served by the authorization endpoint, not /token, so the grant registry lacks it. */
 const AUTHORIZATION_ENDPOINT_GRANTS = ["implicit"];
 
+/** RFC 8414 §2 authorization server metadata, the fields this service publishes (RFC 9207 §3 for the last). */
+export interface AuthorizationServerMetadata {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri?: string;
+  scopes_supported?: string[];
+  response_types_supported: string[];
+  response_modes_supported?: string[];
+  grant_types_supported?: string[];
+  token_endpoint_auth_methods_supported?: string[];
+  revocation_endpoint?: string;
+  revocation_endpoint_auth_methods_supported?: string[];
+  introspection_endpoint?: string;
+  introspection_endpoint_auth_methods_supported?: string[];
+  code_challenge_methods_supported?: string[];
+  authorization_response_iss_parameter_supported?: boolean;
+}
+
 /**
  * `GET /.well-known/oauth-authorization-server` (RFC 8414 §3). Lists only what works: the grant types are
  * read from the token endpoint's grant registry, so an extension grant shows up when it is registered.
  */
-export function authorizationServerMetadata(issuer: string): Record<string, unknown> {
+export function authorizationServerMetadata(issuer: string): AuthorizationServerMetadata {
   const grantTypes = [...supportedGrantTypes()];
   for (const grant of AUTHORIZATION_ENDPOINT_GRANTS) if (!grantTypes.includes(grant)) grantTypes.push(grant);
   const clientAuth = ["client_secret_basic", "client_secret_post"];
@@ -53,7 +71,7 @@ export function authorizationServerMetadata(issuer: string): Record<string, unkn
   };
 }
 
-export function metadataEndpoint(c: Context<{ Bindings: Env }>): Response {
+export function metadataEndpoint(c: Context): Response {
   return jsonResponse(authorizationServerMetadata(issuerOf(c.req.raw)), 200, {
     "Cache-Control": "public, max-age=300",
     "Access-Control-Allow-Origin": "*",

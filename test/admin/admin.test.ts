@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
+import { registryStub } from "../../src/durable/names";
 import { admin, adminJson, call, createApp, createUser, introspect, passwordToken, token } from "../helpers";
 
 describe("admin API authentication", () => {
@@ -33,10 +34,8 @@ describe("/admin/users", () => {
       userStoreDomain: "PRIMARY",
     });
     expect(JSON.stringify(body)).not.toContain("alice-pass-1");
-    const stored = await runInDurableObject(
-      env.REGISTRY.get(env.REGISTRY.idFromName("registry")),
-      (_i, state) =>
-        state.storage.sql.exec("SELECT password FROM users WHERE username = 'alice@carbon.super'").one(),
+    const stored = await runInDurableObject(registryStub(env), (_i, state) =>
+      state.storage.sql.exec("SELECT password FROM users WHERE username = 'alice@carbon.super'").one(),
     );
     const hash = JSON.parse(stored.password as string);
     expect(hash).toMatchObject({ algorithm: "pbkdf2-sha256", iterations: 100000 });

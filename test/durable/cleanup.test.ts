@@ -1,5 +1,6 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { shardStub } from "../../src/durable/names";
 import { createApp, createUser, passwordToken, refresh, token } from "../helpers";
 
 afterEach(() => {
@@ -10,11 +11,9 @@ describe("ClientShard clean-up alarm", () => {
   it("deletes expired and revoked rows once their retention has passed, keeping live ones", async () => {
     const app = await createApp({ shards: 1, accessTokenValidity: 60 });
     const user = await createUser();
-    const shard = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(`${app.keys.PRODUCTION.consumerKey}/0`));
+    const shard = shardStub(env, { consumerKey: app.keys.PRODUCTION.consumerKey, shard: 0 });
     const forever = await createApp({ shards: 1, accessTokenValidity: -1 });
-    const foreverShard = env.CLIENT_SHARDS.get(
-      env.CLIENT_SHARDS.idFromName(`${forever.keys.PRODUCTION.consumerKey}/0`),
-    );
+    const foreverShard = shardStub(env, { consumerKey: forever.keys.PRODUCTION.consumerKey, shard: 0 });
 
     await token(app.keys.PRODUCTION, { grant_type: "client_credentials" });
     const pair = await passwordToken(app.keys.PRODUCTION, user);

@@ -1,7 +1,7 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { hashPassword } from "../../src/crypto/password";
-import { registryStub } from "../../src/durable/names";
+import { registryStub, shardStub } from "../../src/durable/names";
 import { DEFAULT_SHARDS } from "../../src/durable/registry/applications";
 import worker from "../../src/index";
 import { basic, createApp, env, ORIGIN, postForm } from "../helpers";
@@ -88,7 +88,7 @@ async function passwordGrant(authorization: string, username: string): Promise<n
 
 /** Access tokens a shard instance holds: one per password grant it served. */
 async function accessTokensOnShard(consumerKey: string, shard: number): Promise<number> {
-  const stub = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(`${consumerKey}/${shard}`));
+  const stub = shardStub(env, { consumerKey, shard });
   return runInDurableObject(
     stub,
     (_instance, state) =>

@@ -206,7 +206,7 @@ describe("gateway forwarding", () => {
       timeoutMs: 300,
     }).catch((caught: unknown) => caught);
     expect(error).toBeInstanceOf(GatewayError);
-    const response = (error as GatewayError).toResponse();
+    const response = (error as GatewayError).getResponse();
     expect(response.status).toBe(504);
     expect(await response.json()).toMatchObject({ error: "gateway_timeout" });
   });

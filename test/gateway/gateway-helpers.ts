@@ -2,7 +2,7 @@ import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext
 import { inject } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
 import { hashSecret } from "../../src/crypto/secrets";
-import { REGISTRY_NAME } from "../../src/durable/names";
+import { registryStub, shardStub } from "../../src/durable/names";
 import app from "../../src/index";
 import { adminJson, basic, call, createApp, type Keys, type TestApp, token, unique } from "../helpers";
 
@@ -129,13 +129,13 @@ export async function countDurableObjectCalls(): Promise<CallCounter> {
       });
     }
   };
-  const shard = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName("call-counter-probe/0"));
+  const shard = shardStub(env, { consumerKey: "call-counter-probe", shard: 0 });
   await runInDurableObject(shard, (instance) => {
     wrap(Object.getPrototypeOf(instance), () => {
       counter.shard += 1;
     });
   });
-  const registry = env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_NAME));
+  const registry = registryStub(env);
   await runInDurableObject(registry, (instance) => {
     wrap(Object.getPrototypeOf(instance), () => {
       counter.registry += 1;

@@ -2,11 +2,11 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { KeyFacts } from "../../src/cache/facts";
 import { kvKeys } from "../../src/core/cache-keys";
-import { REGISTRY_NAME } from "../../src/durable/names";
+import { registryStub } from "../../src/durable/names";
 import { admin, createApp, env } from "../helpers";
 import { appToken, callApi, createApi, echoOf, subscribe } from "./gateway-helpers";
 
-const registry = () => env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_NAME));
+const registry = () => registryStub(env);
 
 /** Makes the next gateway miss of a key fill KV again: drops the entry and the registry's note that it wrote it. */
 async function forgetKeyFacts(consumerKey: string): Promise<void> {

@@ -271,8 +271,8 @@ describe("single use (RFC 6749 §4.1.2, §10.5)", () => {
     });
     expect(second.ok).toBe(false);
     if (!second.ok) {
-      expect(second.error.error).toBe("invalid_grant");
-      expect(second.error.description).toContain("already used");
+      expect(second.failure.error).toBe("invalid_grant");
+      expect(second.failure.description).toContain("already used");
     }
     expect(second.purge).toEqual([accessHash]);
     expect(await introspectAsAdmin(access)).toEqual({ active: false });

@@ -417,7 +417,11 @@ describe("CSRF protection of the forms", () => {
     expect(asLogin.status).toBe(403);
     // Nothing was issued on the user's shard.
     const route = { consumerKey: app.keys.PRODUCTION.consumerKey, shard: fnv1a(user.canonical) % 16 };
-    expect(await shardStub(env, route).rowCount()).toBe(0);
+    const rows = await runInDurableObject(
+      shardStub(env, route),
+      (_instance, state) => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tokens").one().n,
+    );
+    expect(rows).toBe(0);
   });
 
   it("an expired (but authentic) form starts the sign-in over", async () => {
@@ -519,7 +523,7 @@ describe("the consent form", () => {
     expect(row.state).toBe("active");
     expect(row.user).toBe(user.canonical);
     expect(row.grant_type).toBe("authorization_code");
-    expect(JSON.parse(row.extra as string)).toEqual({
+    expect(JSON.parse(row.code_binding as string)).toEqual({
       redirectUri: CALLBACK,
       redirectUriSent: true,
       codeChallenge: challenge,

@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseTokenRoute, shardName } from "../../src/core/token-format";
+import { parseTokenRoute } from "../../src/core/token-format";
+import { shardStub } from "../../src/durable/names";
 import {
   basic,
   createApp,
@@ -21,7 +22,7 @@ async function setup(options: Record<string, unknown> = {}) {
 async function familyRows(tokenValue: string) {
   const route = parseTokenRoute(tokenValue);
   if (!route) throw new Error("not a token");
-  const stub = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+  const stub = shardStub(env, route);
   return runInDurableObject(stub, (_instance, state) =>
     state.storage.sql.exec("SELECT kind, state, family FROM tokens ORDER BY issued_at").toArray(),
   );

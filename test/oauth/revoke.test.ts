@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
-import { parseTokenRoute, shardName } from "../../src/core/token-format";
+import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
+import { shardStub } from "../../src/durable/names";
 import {
   admin,
   adminJson,
@@ -35,13 +36,10 @@ async function tokenState(tokenValue: string) {
   const route = parseTokenRoute(tokenValue);
   if (!route) throw new Error("not a token");
   const hash = await hashSecret(tokenValue);
-  return runInDurableObject(
-    env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route))),
-    (_i, state) => {
-      const rows = state.storage.sql.exec("SELECT state FROM tokens WHERE hash = ?", hash).toArray();
-      return (rows[0]?.state as string | undefined) ?? "absent";
-    },
-  );
+  return runInDurableObject(shardStub(env, route), (_i, state) => {
+    const rows = state.storage.sql.exec("SELECT state FROM tokens WHERE hash = ?", hash).toArray();
+    return (rows[0]?.state as string | undefined) ?? "absent";
+  });
 }
 
 describe("POST /revoke (RFC 7009 with WSO2's headers)", () => {
@@ -168,9 +166,7 @@ describe("POST /revoke (RFC 7009 with WSO2's headers)", () => {
     const seenHash = await hashSecret(seen.body.access_token);
     const route = parseTokenRoute(seen.body.access_token);
     if (!route) throw new Error("bad token");
-    const facts = await env.CLIENT_SHARDS.get(
-      env.CLIENT_SHARDS.idFromName(shardName(route)),
-    ).validateAccessToken(seenHash);
+    const facts = await shardStub(env, route).validateAccessToken(seenHash);
     expect(facts?.consumerKey).toBe(app.keys.PRODUCTION.consumerKey);
     await env.VALIDATION_CACHE.put(kvKeys.validation(seenHash), JSON.stringify({ cached: true }));
     const keysBefore = (await env.VALIDATION_CACHE.list()).keys.map((key) => key.name).sort();

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { NEVER_EXPIRES_IN } from "../../src/core/config";
-import { parseTokenRoute, shardName } from "../../src/core/token-format";
+import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
+import { registryStub, shardStub } from "../../src/durable/names";
 import {
   basic,
   call,
@@ -20,7 +21,7 @@ const URL_SAFE_TOKEN = /^[A-Za-z0-9_-]+\.[0-9]+\.[A-Za-z0-9_-]{43}$/;
 async function storedRow(tokenValue: string) {
   const route = parseTokenRoute(tokenValue);
   if (!route) throw new Error("not a token");
-  const stub = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+  const stub = shardStub(env, route);
   const hash = await hashSecret(tokenValue);
   return runInDurableObject(stub, (_instance, state) => {
     const rows = state.storage.sql.exec("SELECT * FROM tokens WHERE hash = ?", hash).toArray();
@@ -407,7 +408,7 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
     for (const body of issued) {
       const route = parseTokenRoute(body.access_token);
       if (!route) throw new Error("bad token");
-      const stub = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+      const stub = shardStub(env, route);
       dumps.push(
         await runInDurableObject(stub, (_i, state) =>
           JSON.stringify([
@@ -417,7 +418,7 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
         ),
       );
     }
-    const registry = env.REGISTRY.get(env.REGISTRY.idFromName("registry"));
+    const registry = registryStub(env);
     dumps.push(
       await runInDurableObject(registry, (_i, state) =>
         JSON.stringify(

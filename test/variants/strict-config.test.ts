@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { NEVER_EXPIRES_IN } from "../../src/core/config";
-import { parseTokenRoute, shardName } from "../../src/core/token-format";
+import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
+import { shardStub } from "../../src/durable/names";
 import { createApp, createUser, introspect, passwordToken, refresh, token } from "../helpers";
 
 describe("TIMESTAMP_SKEW=300", () => {
@@ -25,9 +26,8 @@ describe("TIMESTAMP_SKEW=300", () => {
     const route = parseTokenRoute(body.refresh_token as string);
     if (!route) throw new Error("bad token");
     const hash = await hashSecret(body.refresh_token as string);
-    const row = await runInDurableObject(
-      env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route))),
-      (_i, state) => state.storage.sql.exec("SELECT expires_at FROM tokens WHERE hash = ?", hash).one(),
+    const row = await runInDurableObject(shardStub(env, route), (_i, state) =>
+      state.storage.sql.exec("SELECT expires_at FROM tokens WHERE hash = ?", hash).one(),
     );
     expect(row.expires_at).toBeNull();
     expect((await introspect(body.access_token)).exp).toBeUndefined();

@@ -157,16 +157,9 @@ export class ApiStore {
     return row ? found(subscriptionView(row)) : notFound(`no subscription ${id}`);
   }
 
-  findSubscription(applicationId: string, apiId: string): SubscriptionView | null {
-    const rows = this.sql
-      .exec<SqlRow>(
-        "SELECT * FROM subscriptions WHERE application_id = ? AND api_id = ?",
-        applicationId,
-        apiId,
-      )
-      .toArray();
-    const row = rows[0] as unknown as SubscriptionRow | undefined;
-    return row ? subscriptionView(row) : null;
+  /** Removes every subscription of an application (the application is being deleted). */
+  deleteSubscriptionsOf(applicationId: string): void {
+    this.sql.exec("DELETE FROM subscriptions WHERE application_id = ?", applicationId);
   }
 
   listSubscriptions(filter: { applicationId?: string; apiId?: string }): SubscriptionView[] {

@@ -196,8 +196,8 @@ export class ApplicationStore {
     const row = this.appRow(id);
     if (!row) return notFound(`no application ${id}`);
     const consumerKeys = this.keyRows(id).map((key) => key.consumer_key);
-    // Children first: foreign-key enforcement is not relied on.
-    this.sql.exec("DELETE FROM subscriptions WHERE application_id = ?", id);
+    // Children first: foreign-key enforcement is not relied on. Subscriptions are ApiStore's: the registry
+    // removes them before calling this.
     for (const consumerKey of consumerKeys) {
       this.sql.exec("DELETE FROM key_shards WHERE consumer_key = ?", consumerKey);
     }

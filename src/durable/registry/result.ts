@@ -1,24 +1,18 @@
-/** Admin-API outcome of a registry call; errors travel as data across the RPC boundary. */
-export type RegistryResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; status: 400 | 404 | 409; code: string; message: string };
+/** Why a registry call changed or found nothing: no such record, or it clashes with one that exists. */
+export interface RegistryFailure {
+  error: "not_found" | "conflict";
+  message: string;
+}
+
+/** What a registry call answers; a failure is data, because class instances do not cross the RPC boundary. */
+export type RegistryResult<T> = { ok: true; value: T } | { ok: false; failure: RegistryFailure };
 
 export const found = <T>(value: T): RegistryResult<T> => ({ ok: true, value });
 export const notFound = (message: string): RegistryResult<never> => ({
   ok: false,
-  status: 404,
-  code: "not_found",
-  message,
+  failure: { error: "not_found", message },
 });
 export const conflict = (message: string): RegistryResult<never> => ({
   ok: false,
-  status: 409,
-  code: "conflict",
-  message,
-});
-export const badRequest = (message: string): RegistryResult<never> => ({
-  ok: false,
-  status: 400,
-  code: "invalid_request",
-  message,
+  failure: { error: "conflict", message },
 });

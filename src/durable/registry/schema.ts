@@ -1,5 +1,6 @@
-/** The registry's SQLite schema: every table and column of it is spelled here. */
-export const REGISTRY_SCHEMA = `
+import type { Migration } from "../migrations";
+
+const REGISTRY_SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS users (
   username TEXT PRIMARY KEY,
   name TEXT NOT NULL,
@@ -17,7 +18,6 @@ CREATE TABLE IF NOT EXISTS applications (
   owner TEXT NOT NULL,
   tenant TEXT NOT NULL,
   access_token_validity INTEGER,
-  access_token_format TEXT NOT NULL DEFAULT 'opaque',
   allowed_domains TEXT NOT NULL,
   callback_urls TEXT NOT NULL,
   implicit_enabled INTEGER NOT NULL DEFAULT 1,
@@ -58,20 +58,23 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 );
 `;
 
-export type SqlRow = Record<string, SqlStorageValue>;
-
-/** Columns added after a table was first created: added to an existing database on start (SQLite ALTER TABLE). */
-const ADDED_COLUMNS: ReadonlyArray<{ table: string; column: string; definition: string }> = [
-  { table: "applications", column: "access_token_format", definition: "TEXT NOT NULL DEFAULT 'opaque'" },
+/**
+ * The registry's SQLite schema, as numbered migrations (src/durable/migrations.ts): every table and column of
+ * it is spelled here. Released entries are never edited; a change is a new entry at the end.
+ */
+export const REGISTRY_MIGRATIONS: readonly Migration[] = [
+  // 1: the schema as it stood before numbered migrations.
+  (sql) => sql.exec(REGISTRY_SCHEMA_1),
+  // 2: an application's access-token format (opaque or RFC 9068 JWT). A database that was at version 0 may
+  //    have it already: it was added on start before migrations were numbered.
+  (sql) => {
+    const columns = sql
+      .exec<{ name: string }>("SELECT name FROM pragma_table_info('applications')")
+      .toArray();
+    if (!columns.some((column) => column.name === "access_token_format")) {
+      sql.exec("ALTER TABLE applications ADD COLUMN access_token_format TEXT NOT NULL DEFAULT 'opaque'");
+    }
+  },
 ];
 
-/** Creates the schema, and brings a database created by an earlier version up to it. */
-export function migrateRegistry(sql: SqlStorage): void {
-  sql.exec(REGISTRY_SCHEMA);
-  for (const { table, column, definition } of ADDED_COLUMNS) {
-    const columns = sql.exec<{ name: string }>(`PRAGMA table_info(${table})`).toArray();
-    if (!columns.some((row) => row.name === column)) {
-      sql.exec(`ALTER TABLE ${table} ADD COLUMN ${column} ${definition}`);
-    }
-  }
-}
+export type SqlRow = Record<string, SqlStorageValue>;

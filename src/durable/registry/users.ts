@@ -23,7 +23,10 @@ export interface NewUser {
 export interface UserCredential {
   username: string;
   password: PasswordHash;
+  /** Seconds the account stays locked after failed log-ins; 0 when it is not locked. */
   lockedFor: number;
+  /** Failed log-ins are on record: a success must clear them (recordLogin). */
+  hasFailures: boolean;
 }
 
 interface UserRow {
@@ -107,6 +110,7 @@ export class UserStore {
       username: row.username,
       password: JSON.parse(row.password) as PasswordHash,
       lockedFor: lockedFor(this.failureState(row), Date.now()),
+      hasFailures: row.failures !== 0 || row.locked_until !== 0,
     };
   }
 

@@ -1,7 +1,7 @@
 import type { ClientRecord } from "../../core/client-record";
 import { NEVER_EXPIRES_IN } from "../../core/config";
+import { refuse } from "../../core/oauth-failure";
 import { mintToken, type TokenRoute } from "../../core/token-format";
-import { OAuthError } from "../../errors/oauth-error";
 import type { JwtSigner } from "../signing/signer";
 
 /** What minting a JWT access token needs beyond the shard's own state: the issuer asked, and a signer. */
@@ -56,6 +56,6 @@ export async function newAccessToken(
     });
   } catch (error) {
     console.error("a JWT access token could not be signed:", error instanceof Error ? error.message : error);
-    throw new OAuthError("temporarily_unavailable", "the access token could not be signed; try again");
+    throw refuse("temporarily_unavailable", "the access token could not be signed; try again");
   }
 }

@@ -1,18 +1,22 @@
-import type { ClientRecord } from "../../core/client-record";
-import type { Config } from "../../core/config";
-import { mintToken, type TokenRoute } from "../../core/token-format";
+import type { OAuthFailure } from "../../core/oauth-failure";
+import { mintToken } from "../../core/token-format";
 import { base64url, utf8 } from "../../crypto/encoding";
 import { hashSecret, randomSecret, timingSafeEqual } from "../../crypto/secrets";
-import { invalidClient, OAuthError } from "../../errors/oauth-error";
-import type { JwtSigner } from "../signing/signer";
-import { expiryOf, mintPair, PUBLIC_CLIENT_GRANT } from "./minting";
-import type { CodeIssueRequest, CodeRedeemRequest, TokenResponseBody } from "./protocol";
+import { expiryOf, type MintingContext, mintPair } from "./minting";
+import {
+  accepted,
+  type CodeIssueRequest,
+  type CodeRedeemRequest,
+  refused,
+  type ShardResult,
+  type TokenResponseBody,
+} from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
 
 /**
  * Authorization codes (RFC 6749 §4.1.2, §4.1.3; PKCE per RFC 7636). A code is a row of kind `code` in the
  * shard of the user it was issued for, looked up by the SHA-256 of its value like every token. What the code
- * is bound to (redirect URI, PKCE challenge) sits in the row's `extra` column. The code and the tokens
+ * is bound to (redirect URI, PKCE challenge) sits in the row's `code_binding` column. The code and the tokens
  * issued with it share one family, so a second use of the code revokes them all with one statement.
  */
 export const AUTHORIZATION_CODE_GRANT = "authorization_code";
@@ -24,31 +28,19 @@ interface CodeBinding {
   codeChallenge: string | null;
 }
 
-export interface CodeContext {
-  config: Config;
-  record: ClientRecord;
-  route: TokenRoute;
-  tokens: TokenTable;
-  signer: JwtSigner;
-  /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
-  transaction<T>(fn: () => T): T;
-}
-
 export interface IssuedCode {
   code: string;
   /** When the row may be deleted: its expiry (null for a code that never expires). */
   purgeAfter: number | null;
 }
 
-export interface RedeemOutcome {
-  body: TokenResponseBody | null;
-  error: OAuthError | null;
-  /** Access-token hashes this call revoked (a reused code revokes what it had issued). */
-  purge: string[];
+/** A redeemed code's tokens, and when the rows written may be purged (for the shard's clean-up alarm). */
+export interface Redeemed {
+  body: TokenResponseBody;
   purgeAfter: number | null;
 }
 
-const invalidGrant = (description: string) => new OAuthError("invalid_grant", description);
+const invalidGrant = (description: string): OAuthFailure => ({ error: "invalid_grant", description });
 
 /** RFC 7636 §4.1: code_verifier = 43*128unreserved. */
 export const CODE_VERIFIER = /^[A-Za-z0-9._~-]{43,128}$/;
@@ -60,7 +52,7 @@ export async function s256Challenge(verifier: string): Promise<string> {
 
 /** Mints a single-use code valid for AUTHORIZATION_CODE_VALIDITY, bound to its redirect URI and challenge. */
 export async function issueCode(
-  context: CodeContext,
+  context: MintingContext,
   request: CodeIssueRequest,
   now: number,
 ): Promise<IssuedCode> {
@@ -90,7 +82,8 @@ export async function issueCode(
     successor_sealed: null,
     revoked_at: null,
     purge_after: expiresAt,
-    extra: JSON.stringify(binding),
+    code_binding: JSON.stringify(binding),
+    public_client: 0,
   };
   context.transaction(() => context.tokens.insert(row));
   return { code, purgeAfter: expiresAt };
@@ -100,13 +93,13 @@ export async function issueCode(
  * Checks what the token request presents against what the code is bound to. The client itself has already
  * been authenticated (or identified by client_id alone) by the shard.
  */
-async function checkBinding(binding: CodeBinding, request: CodeRedeemRequest): Promise<OAuthError | null> {
+async function checkBinding(binding: CodeBinding, request: CodeRedeemRequest): Promise<OAuthFailure | null> {
   // RFC 6749 §4.1.3: redirect_uri is REQUIRED if it was in the authorization request, and must be identical.
   if (binding.redirectUriSent && request.redirectUri === null) {
-    return new OAuthError(
-      "invalid_request",
-      "missing parameter redirect_uri: the authorization request included one (RFC 6749 §4.1.3)",
-    );
+    return {
+      error: "invalid_request",
+      description: "missing parameter redirect_uri: the authorization request included one (RFC 6749 §4.1.3)",
+    };
   }
   if (request.redirectUri !== null && request.redirectUri !== binding.redirectUri) {
     return invalidGrant("redirect_uri does not match the one of the authorization request");
@@ -118,9 +111,11 @@ async function checkBinding(binding: CodeBinding, request: CodeRedeemRequest): P
     }
     // Without a secret, only PKCE ties the code to the party that asked for it (RFC 7636 §1, RFC 9700 §2.1.1).
     if (request.credentials.clientSecret === null) {
-      return invalidClient(
-        "client authentication failed: a client without a secret must use PKCE (code_challenge with S256)",
-      );
+      return {
+        error: "invalid_client",
+        description:
+          "client authentication failed: a client without a secret must use PKCE (code_challenge with S256)",
+      };
     }
     return null;
   }
@@ -153,10 +148,10 @@ function spentCodeRetention(rows: TokenRow[], now: number): number {
  * decision and its writes are one synchronous transaction, so exactly one wins and the other revokes.
  */
 export async function redeemCode(
-  context: CodeContext,
+  context: MintingContext,
   request: CodeRedeemRequest,
   now: number,
-): Promise<RedeemOutcome> {
+): Promise<ShardResult<Redeemed>> {
   const { tokens } = context;
   const hash = await hashSecret(request.code);
   const code = tokens.find(hash);
@@ -165,15 +160,13 @@ export async function redeemCode(
   if (code.expires_at !== null && code.expires_at <= now) {
     return refused(invalidGrant("the authorization code has expired"));
   }
-  const binding = JSON.parse(code.extra ?? "null") as CodeBinding | null;
+  const binding = JSON.parse(code.code_binding ?? "null") as CodeBinding | null;
   if (!binding) return refused(invalidGrant("the authorization code is not valid"));
   const mismatch = await checkBinding(binding, request);
   if (mismatch) return refused(mismatch);
 
   const pair = await mintPair(
-    context.config,
-    context.record,
-    context.route,
+    context,
     {
       grantType: AUTHORIZATION_CODE_GRANT,
       user: code.user,
@@ -181,14 +174,14 @@ export async function redeemCode(
       grantedScope: code.granted_scope,
       withRefresh: true,
       family: code.family,
-      extra: request.credentials.clientSecret === null ? PUBLIC_CLIENT_GRANT : null,
-      jwt: { issuer: request.issuer, signer: context.signer },
+      publicClient: request.credentials.clientSecret === null,
+      issuer: request.issuer,
     },
     now,
   );
   const keepSpentUntil = spentCodeRetention(pair.rows, now);
 
-  return context.transaction((): RedeemOutcome => {
+  return context.transaction((): ShardResult<Redeemed> => {
     const row = tokens.find(hash);
     if (!row || row.state !== "active") return revokeReused(tokens, hash, now);
     if (row.expires_at !== null && row.expires_at <= now) {
@@ -197,25 +190,21 @@ export async function redeemCode(
     const refreshHash = pair.rows.find((minted) => minted.kind === "refresh")?.hash ?? "";
     tokens.markSpent(hash, now, refreshHash, null, keepSpentUntil);
     for (const minted of pair.rows) tokens.insert(minted);
-    return { body: pair.body, error: null, purge: [], purgeAfter: pair.rows[0]?.purge_after ?? null };
+    return accepted({ body: pair.body, purgeAfter: pair.rows[0]?.purge_after ?? null });
   });
 }
 
 /** RFC 6749 §4.1.2: a code used twice revokes all tokens previously issued based on it. Runs in a transaction. */
-function revokeReused(tokens: TokenTable, hash: string, now: number): RedeemOutcome {
+function revokeReused(tokens: TokenTable, hash: string, now: number): ShardResult<never> {
   const row = tokens.find(hash);
   if (!row) return refused(invalidGrant("the authorization code is not valid"));
   // A used code has spent_at set, also after its reuse revoked it; one never used was revoked with its key.
   const wasRevoked = row.state === "revoked" && row.spent_at === null;
   const purge = tokens.revoke("family", row.family, now);
-  const error = invalidGrant(
+  const failure = invalidGrant(
     wasRevoked
       ? "the authorization code has been revoked"
       : "the authorization code was already used; the tokens issued with it are revoked",
   );
-  return { ...refused(error), purge };
-}
-
-function refused(error: OAuthError): RedeemOutcome {
-  return { body: null, error, purge: [], purgeAfter: null };
+  return refused(failure, purge);
 }

@@ -1,22 +1,39 @@
 import type { ClientRecord } from "../../core/client-record";
 import { type Config, NEVER_EXPIRES_IN } from "../../core/config";
+import { grantScope } from "../../core/scope";
 import { mintToken, type TokenRoute } from "../../core/token-format";
 import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
-import { type JwtIssuance, newAccessToken } from "./access-tokens";
+import type { JwtSigner } from "../signing/signer";
+import { newAccessToken } from "./access-tokens";
 import type { TokenResponseBody } from "./protocol";
-import { SPENT_RETENTION_MS, type TokenRow } from "./schema";
+import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
 
 export const SEAL_SIBLING = "sibling";
-/**
- * Marks (in a row's `extra`) a grant redeemed by a public client (PKCE, no secret). Its refresh tokens may be
- * rotated with client_id alone: RFC 9700 §4.14.2 allows refresh tokens for public clients when they rotate.
- */
-export const PUBLIC_CLIENT_GRANT = JSON.stringify({ publicClient: true });
-
-export function isPublicClientGrant(row: { extra: string | null }): boolean {
-  return row.extra === PUBLIC_CLIENT_GRANT;
-}
 export const SEAL_SUCCESSOR = "successor";
+
+/** A shard's storage as issuing works with it: its token table and the one way to write to it. */
+export interface ShardStore {
+  config: Config;
+  tokens: TokenTable;
+  /** Signs the access tokens of applications whose format is JWT (src/durable/shard/access-tokens.ts). */
+  signer: JwtSigner;
+  /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
+  transaction<T>(fn: () => T): T;
+}
+
+/** What issuing tokens for one client works with: the shard's store, the key's record, the shard's route. */
+export interface MintingContext extends ShardStore {
+  record: ClientRecord;
+  route: TokenRoute;
+}
+
+/**
+ * A grant redeemed by a public client (PKCE, no secret): its refresh tokens may be rotated with client_id
+ * alone, as RFC 9700 §4.14.2 allows refresh tokens for public clients when they rotate.
+ */
+export function isPublicClientGrant(row: { public_client: number }): boolean {
+  return row.public_client === 1;
+}
 
 /** Access-token validity in seconds: the application's override, else the user or application default. */
 export function accessTokenValidity(config: Config, record: ClientRecord, isUserToken: boolean): number {
@@ -46,9 +63,10 @@ export interface MintOptions {
   withRefresh: boolean;
   /** Continue an existing family (refresh rotation); a new grant id otherwise. */
   family?: string;
-  extra?: string | null;
-  /** Issuer and signer, for an application whose access tokens are JWTs (src/durable/shard/access-tokens.ts). */
-  jwt: JwtIssuance;
+  /** The grant was redeemed by a public client (see isPublicClientGrant). */
+  publicClient?: boolean;
+  /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
+  issuer: string;
 }
 
 export interface MintedPair {
@@ -63,15 +81,15 @@ export interface MintedPair {
  * the rows, so that the write can sit inside a synchronous transaction.
  */
 export async function mintPair(
-  config: Config,
-  record: ClientRecord,
-  route: TokenRoute,
+  context: Pick<MintingContext, "config" | "record" | "route" | "signer">,
   options: MintOptions,
   now: number,
 ): Promise<MintedPair> {
+  const { config, record, route } = context;
   const family = options.family ?? randomSecret(16);
   const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
-  const access = await newAccessToken(options.jwt, record, route, {
+  const jwt = { issuer: options.issuer, signer: context.signer };
+  const access = await newAccessToken(jwt, record, route, {
     user: options.user,
     scope: options.scope,
     issuedAt: now,
@@ -93,7 +111,8 @@ export async function mintPair(
     successor_hash: null,
     successor_sealed: null,
     revoked_at: null,
-    extra: options.extra ?? null,
+    code_binding: null,
+    public_client: options.publicClient ? (1 as const) : (0 as const),
   };
   const rows: TokenRow[] = [
     {
@@ -131,4 +150,39 @@ export async function mintPair(
 /** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
 export function spentPurgeAfter(row: TokenRow, now: number): number {
   return row.expires_at ?? now + SPENT_RETENTION_MS;
+}
+
+/**
+ * Issues the tokens of a grant whose client and user (if any) are established: the scope granted for the
+ * request (src/core/scope.ts), then the pair written in one transaction. Returns the response body and when
+ * the rows may be purged.
+ */
+export async function issueTokens(
+  context: MintingContext,
+  request: {
+    grantType: string;
+    user: string | null;
+    scope: string | null;
+    withRefresh: boolean;
+    issuer: string;
+  },
+  now: number,
+): Promise<{ body: TokenResponseBody; purgeAfter: number | null }> {
+  const scope = grantScope(request.scope, context.record.keyType);
+  const pair = await mintPair(
+    context,
+    {
+      grantType: request.grantType,
+      user: request.user,
+      scope,
+      grantedScope: scope,
+      withRefresh: request.withRefresh,
+      issuer: request.issuer,
+    },
+    now,
+  );
+  context.transaction(() => {
+    for (const row of pair.rows) context.tokens.insert(row);
+  });
+  return { body: pair.body, purgeAfter: pair.rows[0]?.purge_after ?? null };
 }

@@ -1,7 +1,7 @@
 import type { ClientCredentials } from "../../core/client-credentials";
 import type { KeyType } from "../../core/client-record";
+import type { OAuthFailure } from "../../core/oauth-failure";
 import type { TokenRoute } from "../../core/token-format";
-import type { OAuthErrorData } from "../../errors/oauth-error";
 
 /** RFC 6749 §5.1 success body. */
 export interface TokenResponseBody {
@@ -13,14 +13,21 @@ export interface TokenResponseBody {
 }
 
 /**
- * What every shard RPC returns. Client-caused failures come back as data (class instances do not cross the
- * RPC boundary); `purge` lists hashes of access tokens the call revoked that the gateway has validated (only
- * those can be cached; see TokenTable.markGatewaySeen), for the caller to drop from the gateway's validation
- * cache before it answers.
+ * What every shard RPC that can refuse returns: a value or a refusal (plain data: class instances do not cross
+ * the RPC boundary). `purge` lists hashes of access tokens the call revoked that the gateway has validated
+ * (only those can be cached; see TokenTable.markGatewaySeen), for the caller to drop from the gateway's
+ * validation cache before it answers; a refusal can carry some too (a reused refresh token revokes its grant).
  */
 export type ShardResult<T> =
   | { ok: true; value: T; purge: string[] }
-  | { ok: false; error: OAuthErrorData; purge: string[] };
+  | { ok: false; failure: OAuthFailure; purge: string[] };
+
+export const accepted = <T>(value: T, purge: string[] = []): ShardResult<T> => ({ ok: true, value, purge });
+export const refused = (failure: OAuthFailure, purge: string[] = []): ShardResult<never> => ({
+  ok: false,
+  failure,
+  purge,
+});
 
 export interface IssueRequest {
   route: TokenRoute;

@@ -1,29 +1,8 @@
-import type { ClientRecord } from "../../core/client-record";
-import type { Config } from "../../core/config";
+import type { OAuthFailure } from "../../core/oauth-failure";
 import { narrowScope } from "../../core/scope";
-import type { TokenRoute } from "../../core/token-format";
 import { sealWith, unsealWith } from "../../crypto/secrets";
-import { OAuthError } from "../../errors/oauth-error";
-import type { JwtIssuance } from "./access-tokens";
-import { expiresIn, mintPair, SEAL_SUCCESSOR, spentPurgeAfter } from "./minting";
-import type { TokenResponseBody } from "./protocol";
-import type { TokenTable } from "./schema";
-
-export interface RotationContext {
-  config: Config;
-  record: ClientRecord;
-  route: TokenRoute;
-  tokens: TokenTable;
-  jwt: JwtIssuance;
-  /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
-  transaction<T>(fn: () => T): T;
-}
-
-export interface RotationOutcome {
-  body: TokenResponseBody | null;
-  error: OAuthError | null;
-  purge: string[];
-}
+import { expiresIn, type MintingContext, mintPair, SEAL_SUCCESSOR, spentPurgeAfter } from "./minting";
+import { accepted, refused, type ShardResult, type TokenResponseBody } from "./protocol";
 
 interface SealedSuccessor {
   access_token: string;
@@ -33,9 +12,9 @@ interface SealedSuccessor {
 type Decision =
   | { kind: "rotated"; purge: string[] }
   | { kind: "replay"; sealed: string; accessHash: string; refreshHash: string }
-  | { kind: "refused"; error: OAuthError; purge: string[] };
+  | { kind: "refused"; failure: OAuthFailure; purge: string[] };
 
-const invalidGrant = (description: string) => new OAuthError("invalid_grant", description);
+const invalidGrant = (description: string): OAuthFailure => ({ error: "invalid_grant", description });
 
 /**
  * Spends a refresh token and mints its successor pair (RFC 6749 §6, RFC 9700 §4.14.2).
@@ -47,21 +26,19 @@ const invalidGrant = (description: string) => new OAuthError("invalid_grant", de
  * token revokes its whole family.
  */
 export async function rotateRefreshToken(
-  context: RotationContext,
+  context: MintingContext,
   presented: { token: string; hash: string },
-  requestedScope: string | null,
+  request: { scope: string | null; issuer: string },
   now: number,
-): Promise<RotationOutcome> {
-  const { config, record, route, tokens } = context;
+): Promise<ShardResult<TokenResponseBody>> {
+  const { config, record, tokens } = context;
   const hash = presented.hash;
   const current = tokens.find(hash);
   if (!current || current.kind !== "refresh") return refused(invalidGrant("the refresh token is not valid"));
-  const scope = narrowScope(requestedScope, current.granted_scope, record.keyType);
+  const scope = narrowScope(request.scope, current.granted_scope, record.keyType);
 
   const next = await mintPair(
-    config,
-    record,
-    route,
+    context,
     {
       grantType: current.grant_type,
       user: current.user,
@@ -69,24 +46,25 @@ export async function rotateRefreshToken(
       grantedScope: current.granted_scope,
       withRefresh: true,
       family: current.family,
-      extra: current.extra,
-      jwt: context.jwt,
+      publicClient: current.public_client === 1,
+      issuer: request.issuer,
     },
     now,
   );
-  const successor: SealedSuccessor = { access_token: next.access, refresh_token: next.refresh as string };
+  const [accessRow, refreshRow] = next.rows;
+  if (!accessRow || !refreshRow || next.refresh === null) throw new Error("a rotation mints a pair");
+  const successor: SealedSuccessor = { access_token: next.access, refresh_token: next.refresh };
   const sealed =
     config.refreshTokenReuseGrace > 0
       ? await sealWith(presented.token, SEAL_SUCCESSOR, JSON.stringify(successor))
       : null;
-  const [accessRow, refreshRow] = next.rows as [(typeof next.rows)[0], (typeof next.rows)[0]];
 
   const decision = context.transaction((): Decision => {
     const row = tokens.find(hash);
     if (!row || row.state === "revoked")
-      return { kind: "refused", error: invalidGrant("the refresh token has been revoked"), purge: [] };
+      return { kind: "refused", failure: invalidGrant("the refresh token has been revoked"), purge: [] };
     if (row.expires_at !== null && row.expires_at <= now) {
-      return { kind: "refused", error: invalidGrant("the refresh token has expired"), purge: [] };
+      return { kind: "refused", failure: invalidGrant("the refresh token has expired"), purge: [] };
     }
     if (row.state === "spent") {
       const graceEnds = (row.spent_at ?? 0) + config.refreshTokenReuseGrace * 1000;
@@ -103,7 +81,7 @@ export async function rotateRefreshToken(
       const purge = tokens.revoke("family", row.family, now);
       return {
         kind: "refused",
-        error: invalidGrant("the refresh token was already used; its grant is revoked"),
+        failure: invalidGrant("the refresh token was already used; its grant is revoked"),
         purge,
       };
     }
@@ -115,37 +93,27 @@ export async function rotateRefreshToken(
     return { kind: "rotated", purge };
   });
 
-  if (decision.kind === "refused") return { body: null, error: decision.error, purge: decision.purge };
-  if (decision.kind === "rotated") {
-    return { body: next.body, error: null, purge: decision.purge };
-  }
+  if (decision.kind === "refused") return refused(decision.failure, decision.purge);
+  if (decision.kind === "rotated") return accepted(next.body, decision.purge);
   return replay(context, presented.token, decision, now);
 }
 
 async function replay(
-  context: RotationContext,
+  context: MintingContext,
   presented: string,
   decision: Extract<Decision, { kind: "replay" }>,
   now: number,
-): Promise<RotationOutcome> {
+): Promise<ShardResult<TokenResponseBody>> {
   const plaintext = await unsealWith(presented, SEAL_SUCCESSOR, decision.sealed);
   const access = context.tokens.find(decision.accessHash);
   if (!plaintext || !access || access.state !== "active")
     return refused(invalidGrant("the refresh token was already used"));
   const successor = JSON.parse(plaintext) as SealedSuccessor;
-  return {
-    body: {
-      access_token: successor.access_token,
-      token_type: "Bearer",
-      expires_in: expiresIn(context.config, access.expires_at, now),
-      scope: access.scope,
-      refresh_token: successor.refresh_token,
-    },
-    error: null,
-    purge: [],
-  };
-}
-
-function refused(error: OAuthError): RotationOutcome {
-  return { body: null, error, purge: [] };
+  return accepted({
+    access_token: successor.access_token,
+    token_type: "Bearer",
+    expires_in: expiresIn(context.config, access.expires_at, now),
+    scope: access.scope,
+    refresh_token: successor.refresh_token,
+  });
 }

@@ -5,7 +5,10 @@
  * A row per token, authorization code or spent refresh token, looked up by the SHA-256 of its value; no
  * value is stored in plaintext. `sibling_sealed` holds the other token of the pair encrypted under a key
  * derived from this token (revocation headers); `successor_sealed` holds the pair a spent refresh token was
- * rotated into, encrypted under a key derived from the spent token (retry-safe rotation).
+ * rotated into, encrypted under a key derived from the spent token (retry-safe rotation). `code_binding` holds
+ * what an authorization code is bound to (src/durable/shard/codes.ts); `public_client` marks a grant redeemed
+ * by a client without a secret (src/durable/shard/minting.ts). The tables are created and changed by the
+ * numbered migrations in src/durable/shard/migrations.ts.
  */
 export type TokenKind = "access" | "refresh" | "code";
 export type TokenState = "active" | "spent" | "revoked";
@@ -29,43 +32,10 @@ export interface TokenRow {
   successor_sealed: string | null;
   revoked_at: number | null;
   purge_after: number | null;
-  extra: string | null;
+  code_binding: string | null;
+  /** 1 for a grant redeemed by a public client (PKCE, no secret), else 0. */
+  public_client: 0 | 1;
 }
-
-export const SCHEMA = `
-CREATE TABLE IF NOT EXISTS client (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  record TEXT NOT NULL,
-  failures INTEGER NOT NULL DEFAULT 0,
-  window_start INTEGER NOT NULL DEFAULT 0,
-  locked_until INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS tokens (
-  hash TEXT PRIMARY KEY,
-  kind TEXT NOT NULL,
-  state TEXT NOT NULL,
-  family TEXT NOT NULL,
-  grant_type TEXT NOT NULL,
-  user TEXT,
-  scope TEXT NOT NULL,
-  granted_scope TEXT NOT NULL,
-  key_type TEXT NOT NULL,
-  issued_at INTEGER NOT NULL,
-  expires_at INTEGER,
-  sibling_hash TEXT,
-  sibling_sealed TEXT,
-  spent_at INTEGER,
-  successor_hash TEXT,
-  successor_sealed TEXT,
-  revoked_at INTEGER,
-  purge_after INTEGER,
-  extra TEXT,
-  gateway_seen INTEGER NOT NULL DEFAULT 0
-);
-DROP INDEX IF EXISTS tokens_family;
-CREATE INDEX IF NOT EXISTS tokens_family_state ON tokens (family, state, spent_at);
-CREATE INDEX IF NOT EXISTS tokens_purge ON tokens (purge_after) WHERE purge_after IS NOT NULL;
-`;
 
 const COLUMNS = [
   "hash",
@@ -86,7 +56,8 @@ const COLUMNS = [
   "successor_sealed",
   "revoked_at",
   "purge_after",
-  "extra",
+  "code_binding",
+  "public_client",
 ] as const;
 
 /** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */
@@ -96,22 +67,13 @@ export const SPENT_RETENTION_MS = 30 * 24 * 3600_000;
 /** Spent refresh tokens remembered per family for reuse detection (the newest ones). */
 export const SPENT_PER_FAMILY = 8;
 
-type Row = Record<string, SqlStorageValue>;
+export type SqlRow = Record<string, SqlStorageValue>;
 
 export class TokenTable {
   constructor(private readonly sql: SqlStorage) {}
 
-  init(): void {
-    this.sql.exec(SCHEMA);
-    // Stores created before gateway_seen existed.
-    const columns = this.sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('tokens')").toArray();
-    if (!columns.some((column) => column.name === "gateway_seen")) {
-      this.sql.exec("ALTER TABLE tokens ADD COLUMN gateway_seen INTEGER NOT NULL DEFAULT 0");
-    }
-  }
-
   find(hash: string): TokenRow | null {
-    const rows = this.sql.exec<Row>("SELECT * FROM tokens WHERE hash = ?", hash).toArray();
+    const rows = this.sql.exec<SqlRow>("SELECT * FROM tokens WHERE hash = ?", hash).toArray();
     return (rows[0] as unknown as TokenRow | undefined) ?? null;
   }
 
@@ -232,57 +194,5 @@ export class TokenTable {
       )
       .one();
     return row.next ?? null;
-  }
-
-  count(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM tokens").one().n;
-  }
-
-  familyRows(family: string): TokenRow[] {
-    return this.sql
-      .exec<Row>("SELECT * FROM tokens WHERE family = ?", family)
-      .toArray() as unknown as TokenRow[];
-  }
-
-  all(): TokenRow[] {
-    return this.sql.exec<Row>("SELECT * FROM tokens").toArray() as unknown as TokenRow[];
-  }
-}
-
-export interface ClientRow {
-  record: string;
-  failures: number;
-  window_start: number;
-  locked_until: number;
-}
-
-export class ClientTable {
-  constructor(private readonly sql: SqlStorage) {}
-
-  get(): ClientRow | null {
-    const rows = this.sql
-      .exec<Row>("SELECT record, failures, window_start, locked_until FROM client")
-      .toArray();
-    return (rows[0] as unknown as ClientRow | undefined) ?? null;
-  }
-
-  put(record: string): void {
-    this.sql.exec(
-      "INSERT INTO client (id, record) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET record = excluded.record",
-      record,
-    );
-  }
-
-  remove(): void {
-    this.sql.exec("DELETE FROM client");
-  }
-
-  setFailures(failures: number, windowStart: number, lockedUntil: number): void {
-    this.sql.exec(
-      "UPDATE client SET failures = ?, window_start = ?, locked_until = ? WHERE id = 1",
-      failures,
-      windowStart,
-      lockedUntil,
-    );
   }
 }

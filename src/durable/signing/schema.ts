@@ -1,5 +1,8 @@
+import type { Migration } from "../migrations";
+
 /**
- * The SQLite schema of the SigningKeys Durable Object; every SQL statement of it lives here.
+ * The SQLite schema of the SigningKeys Durable Object; every SQL statement of it lives here, and its numbered
+ * migrations (src/durable/migrations.ts) create it.
  *
  * One row per key. `private_sealed` is the private JWK sealed under the key-encryption key
  * (src/signing/key-wrap.ts), never plaintext. `publish_until` (epoch ms) is the latest `exp` any JWT signed
@@ -20,7 +23,7 @@ export interface KeyRow {
   publish_until: number | null;
 }
 
-const SCHEMA = `
+const SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS signing_keys (
   kid TEXT PRIMARY KEY,
   alg TEXT NOT NULL,
@@ -34,12 +37,16 @@ CREATE TABLE IF NOT EXISTS signing_keys (
 );
 `;
 
+/** Released entries are never edited; a change is a new entry at the end. */
+export const SIGNING_MIGRATIONS: readonly Migration[] = [
+  // 1: the schema as it stood before numbered migrations.
+  (sql) => sql.exec(SCHEMA_1),
+];
+
 type Row = Record<string, SqlStorageValue>;
 
 export class KeyTable {
-  constructor(private readonly sql: SqlStorage) {
-    sql.exec(SCHEMA);
-  }
+  constructor(private readonly sql: SqlStorage) {}
 
   /** Every key, the active one first, then the next one, then retired keys newest first. */
   all(): KeyRow[] {

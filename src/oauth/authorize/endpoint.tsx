@@ -2,8 +2,8 @@
 import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { shardStub } from "../../durable/names";
-import type { Env } from "../../env";
 import { OAuthError } from "../../errors/oauth-error";
+import type { AppEnv } from "../../http/app-env";
 import { readForm } from "../../http/form";
 import { settle } from "../../services/shard-result";
 import { issuerOf } from "../metadata";
@@ -29,7 +29,7 @@ import { type AuthorizationRequest, targetOf, validateAuthorizationRequest } fro
  * an access token in the fragment (§4.2.2). No server-side session: the request travels through the two
  * forms signed and bound to a CSRF cookie (form-signing.ts).
  */
-type AppContext = Context<{ Bindings: Env }>;
+type AppContext = Context<AppEnv>;
 
 /** Seconds a login form stays usable (typing a password) and a consent form (one click). */
 const LOGIN_FORM_TTL = 600;
@@ -216,8 +216,8 @@ async function consent(c: AppContext): Promise<Response> {
   try {
     const answer =
       request.responseType === "code"
-        ? await issueCode(c.env, route, request, user)
-        : await issueImplicitToken(c.env, route, request, user, issuerOf(c.req.raw));
+        ? await issueCode(c, route, request, user)
+        : await issueImplicitToken(c, route, request, user);
     return redirectResponse(redirectUrl(target, answer), 303);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
@@ -226,14 +226,15 @@ async function consent(c: AppContext): Promise<Response> {
 }
 
 async function issueCode(
-  env: Env,
+  c: AppContext,
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
   user: string,
 ): Promise<Record<string, string>> {
   const { code } = await settle(
-    env,
-    await shardStub(env, route).issueAuthorizationCode({
+    c.env,
+    c.var.config,
+    await shardStub(c.env, route).issueAuthorizationCode({
       route,
       user,
       scope: request.scope,
@@ -247,17 +248,17 @@ async function issueCode(
 
 /** RFC 6749 §4.2.2: the access token in the fragment; never a refresh token (§4.2.2). */
 async function issueImplicitToken(
-  env: Env,
+  c: AppContext,
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
   user: string,
-  issuer: string,
 ): Promise<Record<string, string>> {
   const body = await settle(
-    env,
-    await shardStub(env, route).issueToken({
+    c.env,
+    c.var.config,
+    await shardStub(c.env, route).issueToken({
       route,
-      issuer,
+      issuer: issuerOf(c.req.raw),
       credentials: { clientId: request.clientId, clientSecret: null, method: "none" },
       grantType: "implicit",
       scope: request.scope,
@@ -294,7 +295,7 @@ function formTargetOnly(): Promise<Response> {
   );
 }
 
-export const authorizeRoutes = new Hono<{ Bindings: Env }>()
+export const authorizeRoutes = new Hono<AppEnv>()
   .get("/", authorize)
   .post("/login", login)
   .post("/consent", consent)

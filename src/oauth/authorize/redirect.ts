@@ -1,4 +1,4 @@
-import type { OAuthErrorCode } from "../../errors/oauth-error";
+import type { OAuthErrorCode } from "../../core/oauth-failure";
 
 /**
  * Authorization responses back to the client's redirect URI. The code flow answers in the query component

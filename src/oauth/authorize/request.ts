@@ -1,6 +1,6 @@
+import { type OAuthErrorCode, Refusal } from "../../core/oauth-failure";
 import { grantScope } from "../../core/scope";
 import type { Env } from "../../env";
-import { OAuthError, type OAuthErrorCode } from "../../errors/oauth-error";
 import { findAuthorizationClient } from "./client";
 import {
   type AuthorizationErrorCode,
@@ -162,7 +162,7 @@ export async function validateAuthorizationRequest(
   try {
     scope = grantScope(rawScope, client.keyType);
   } catch (error) {
-    if (error instanceof OAuthError) return fail("invalid_scope", error.description);
+    if (error instanceof Refusal) return fail("invalid_scope", error.failure.description);
     throw error;
   }
 

@@ -1,9 +1,8 @@
-import { randomShard } from "../../core/shard-routing";
-import { parseTokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import { CODE_VERIFIER } from "../../durable/shard/codes";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
+import { authenticateClient, ownRoute } from "../../services/presented-client";
 import { settle } from "../../services/shard-result";
 import type { Grant } from "./grant";
 
@@ -15,7 +14,7 @@ import type { Grant } from "./grant";
  */
 export const authorizationCodeGrant: Grant = {
   type: "authorization_code",
-  async issue({ env, params, credentials, routing, issuer }) {
+  async issue({ env, config, params, client, issuer }) {
     const code = requireParam(params, "code");
     const codeVerifier = params.get("code_verifier") ?? null;
     if (codeVerifier !== null && !CODE_VERIFIER.test(codeVerifier)) {
@@ -24,22 +23,20 @@ export const authorizationCodeGrant: Grant = {
         "code_verifier must be 43 to 128 characters of A-Z a-z 0-9 - . _ ~ (RFC 7636 §4.1)",
       );
     }
-    const route = parseTokenRoute(code);
-    if (!route || route.consumerKey !== credentials.clientId || route.shard >= routing.shards) {
+    const route = ownRoute(client, code);
+    if (!route) {
       // Not this client's code. A client with a secret must still authenticate (RFC 6749 §3.2.1); one
       // without has nothing to check, and the other client's code is never touched.
-      if (credentials.clientSecret !== null) {
-        const own = { consumerKey: credentials.clientId, shard: randomShard(routing.shards) };
-        await settle(env, await shardStub(env, own).authenticateClient(own, credentials));
-      }
+      if (client.credentials.clientSecret !== null) await authenticateClient(env, config, client);
       throw new OAuthError("invalid_grant", "the authorization code is not valid for this client");
     }
     return settle(
       env,
+      config,
       await shardStub(env, route).redeemAuthorizationCode({
         route,
         issuer,
-        credentials,
+        credentials: client.credentials,
         code,
         redirectUri: params.get("redirect_uri") ?? null,
         codeVerifier,

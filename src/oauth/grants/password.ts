@@ -4,42 +4,51 @@ import { userShard } from "../../core/shard-routing";
 import { shardStub } from "../../durable/names";
 import { requireParam } from "../../http/form";
 import { settle } from "../../services/shard-result";
-import { verifyUser } from "../user-authentication";
+import { checkUser, recordLogin, userAuthenticationError } from "../user-authentication";
 import type { Grant } from "./grant";
 
 /**
  * RFC 6749 §4.3: resource owner password credentials. The user's tokens live on the shard their name hashes
  * to, so one client's users spread evenly over its shards and a user's refresh family stays on one.
  *
- * The client is authenticated at that shard first (a wrong client secret never reaches the user's lockout);
- * the password (PBKDF2, ~11 ms of CPU) is then checked here in the stateless Worker, which scales out, rather
- * than inside the single-threaded shard, which would stall every other request of its users meanwhile.
+ * Two round trips when the password is right: the user's record from the registry (the password is verified
+ * here, in the Worker), then the user's shard, which authenticates the client and mints in one call. When it
+ * is wrong, the client is authenticated before anything is said about the user or counted against the user's
+ * lockout, so a client without its secret learns nothing and cannot lock anyone out.
  */
 export const passwordGrant: Grant = {
   type: "password",
-  async issue({ env, params, credentials, routing, issuer }) {
+  async issue({ env, config, params, client, issuer }) {
     const username = requireParam(params, "username");
     const password = requireParam(params, "password");
     const scope = params.get("scope") ?? null;
+    const { credentials, routing } = client;
     const route = {
       consumerKey: credentials.clientId,
       shard: userShard(canonicalUserName(username) ?? username, routing.shards),
     };
     const shard = shardStub(env, route);
-    await settle(env, await shard.authenticateClient(route, credentials));
-    grantScope(scope, routing.keyType);
-    const user = await verifyUser(env, username, password);
-    return settle(
+    const user = await checkUser(env, username, password);
+    if (!user.ok) {
+      await settle(env, config, await shard.authenticateClient(route, credentials));
+      grantScope(scope, routing.keyType);
+      await recordLogin(env, user);
+      throw userAuthenticationError(user);
+    }
+    const body = await settle(
       env,
+      config,
       await shard.issueToken({
         route,
         issuer,
         credentials,
         grantType: "password",
         scope,
-        user,
+        user: user.username,
         withRefresh: true,
       }),
     );
+    await recordLogin(env, user);
+    return body;
   },
 };

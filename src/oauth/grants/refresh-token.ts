@@ -1,8 +1,7 @@
-import { randomShard } from "../../core/shard-routing";
-import { parseTokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
+import { authenticateClient, ownRoute } from "../../services/presented-client";
 import { settle } from "../../services/shard-result";
 import type { Grant } from "./grant";
 
@@ -12,17 +11,18 @@ import type { Grant } from "./grant";
  */
 export const refreshTokenGrant: Grant = {
   type: "refresh_token",
-  async issue({ env, params, credentials, routing, issuer }) {
+  async issue({ env, config, params, client, issuer }) {
     const refreshToken = requireParam(params, "refresh_token");
     const scope = params.get("scope") ?? null;
-    const route = parseTokenRoute(refreshToken);
-    if (!route || route.consumerKey !== credentials.clientId || route.shard >= routing.shards) {
-      const own = { consumerKey: credentials.clientId, shard: randomShard(routing.shards) };
-      await settle(env, await shardStub(env, own).authenticateClient(own, credentials));
+    const route = ownRoute(client, refreshToken);
+    if (!route) {
+      await authenticateClient(env, config, client);
       throw new OAuthError("invalid_grant", "the refresh token is not valid for this client");
     }
+    const { credentials } = client;
     return settle(
       env,
+      config,
       await shardStub(env, route).rotateRefreshToken({ route, issuer, credentials, refreshToken, scope }),
     );
   },

@@ -1,0 +1,60 @@
+import type { Migration } from "../migrations";
+
+/**
+ * The token shard's schema, as numbered migrations (src/durable/migrations.ts). Released entries are never
+ * edited; a change is a new entry at the end.
+ */
+export const SHARD_MIGRATIONS: readonly Migration[] = [
+  // 1: the schema as it stood before numbered migrations. A store created before `gateway_seen` existed
+  //    gets the column; one created before the (family, state, spent_at) index loses the older index.
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS client (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        record TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        window_start INTEGER NOT NULL DEFAULT 0,
+        locked_until INTEGER NOT NULL DEFAULT 0
+      );
+      CREATE TABLE IF NOT EXISTS tokens (
+        hash TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        state TEXT NOT NULL,
+        family TEXT NOT NULL,
+        grant_type TEXT NOT NULL,
+        user TEXT,
+        scope TEXT NOT NULL,
+        granted_scope TEXT NOT NULL,
+        key_type TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER,
+        sibling_hash TEXT,
+        sibling_sealed TEXT,
+        spent_at INTEGER,
+        successor_hash TEXT,
+        successor_sealed TEXT,
+        revoked_at INTEGER,
+        purge_after INTEGER,
+        extra TEXT,
+        gateway_seen INTEGER NOT NULL DEFAULT 0
+      );
+      DROP INDEX IF EXISTS tokens_family;
+      CREATE INDEX IF NOT EXISTS tokens_family_state ON tokens (family, state, spent_at);
+      CREATE INDEX IF NOT EXISTS tokens_purge ON tokens (purge_after) WHERE purge_after IS NOT NULL;
+    `);
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('tokens')").toArray();
+    if (!columns.some((column) => column.name === "gateway_seen")) {
+      sql.exec("ALTER TABLE tokens ADD COLUMN gateway_seen INTEGER NOT NULL DEFAULT 0");
+    }
+  },
+  // 2: `extra` meant two things: a code's binding (JSON) and, on tokens, the public-client marker.
+  (sql) => {
+    sql.exec(`
+      ALTER TABLE tokens ADD COLUMN code_binding TEXT;
+      ALTER TABLE tokens ADD COLUMN public_client INTEGER NOT NULL DEFAULT 0;
+      UPDATE tokens SET code_binding = extra WHERE kind = 'code';
+      UPDATE tokens SET public_client = 1 WHERE kind != 'code' AND extra = '{"publicClient":true}';
+      ALTER TABLE tokens DROP COLUMN extra;
+    `);
+  },
+];
