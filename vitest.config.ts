@@ -12,8 +12,9 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/variants/**"],
-    // A real HTTP backend (node:http on an ephemeral loopback port) for the gateway tests: inject("gatewayBackend").
-    globalSetup: ["./test/gateway/global-setup.ts"],
+    // Real HTTP servers (node:http on ephemeral loopback ports): the gateway tests' backend, inject("gatewayBackend"),
+    // and the jwt-bearer tests' JWKS host, inject("jwksServer").
+    globalSetup: ["./test/gateway/global-setup.ts", "./test/signing/global-setup.ts"],
     testTimeout: 30_000,
   },
 });

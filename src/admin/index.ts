@@ -4,6 +4,7 @@ import type { AppEnv } from "../http/app-env";
 import { apiRoutes, subscriptionRoutes } from "./apis";
 import { applicationRoutes } from "./applications";
 import { signingKeyRoutes } from "./signing-keys";
+import { trustedIssuerRoutes } from "./trusted-issuers";
 import { userRoutes } from "./users";
 
 /** The admin API (README "Admin API"), behind `Authorization: Bearer <ADMIN_TOKEN>`. */
@@ -13,4 +14,5 @@ export const adminRoutes = new Hono<AppEnv>()
   .route("/applications", applicationRoutes)
   .route("/apis", apiRoutes)
   .route("/subscriptions", subscriptionRoutes)
-  .route("/signing-keys", signingKeyRoutes);
+  .route("/signing-keys", signingKeyRoutes)
+  .route("/trusted-issuers", trustedIssuerRoutes);

@@ -5,7 +5,7 @@
  * renders the RFC 6749 §5.2 response.
  */
 
-/** RFC 6749 §5.2 error codes, plus RFC 6750 §3.1 and RFC 7009 §2.2.1 ones. */
+/** RFC 6749 §5.2 error codes, plus RFC 6750 §3.1, RFC 7009 §2.2.1 and RFC 8693 §2.2.2 ones. */
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
@@ -13,6 +13,7 @@ export type OAuthErrorCode =
   | "unauthorized_client"
   | "unsupported_grant_type"
   | "invalid_scope"
+  | "invalid_target"
   | "unsupported_token_type"
   | "access_denied"
   | "unsupported_response_type"

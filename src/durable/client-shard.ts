@@ -12,7 +12,7 @@ import { ClientAuthentication } from "./shard/authentication";
 import { CleanupAlarm } from "./shard/cleanup";
 import { ClientTable } from "./shard/client-table";
 import { issueCode, redeemCode } from "./shard/codes";
-import { accessTokenFacts, introspection } from "./shard/introspection";
+import { accessTokenFacts, introspection, subjectToken } from "./shard/introspection";
 import { SHARD_MIGRATIONS } from "./shard/migrations";
 import { isPublicClientGrant, issueTokens, type ShardStore } from "./shard/minting";
 import {
@@ -27,6 +27,7 @@ import {
   type RevokeRequest,
   refused,
   type ShardResult,
+  type SubjectToken,
   type TokenResponseBody,
 } from "./shard/protocol";
 import { ClientRecordStore } from "./shard/record-store";
@@ -194,6 +195,12 @@ export class ClientShard extends DurableObject<Env> {
   async revokeUserTokens(username: string): Promise<string[]> {
     const now = Date.now();
     return this.ctx.storage.transactionSync(() => this.tokens.revoke("user", username, now));
+  }
+
+  /** RFC 8693: the subject token of a token exchange, if it is an active access token of this shard. */
+  async describeSubjectToken(token: string): Promise<SubjectToken | null> {
+    const row = this.tokens.find(await hashSecret(token));
+    return subjectToken(row, this.records.stored(), Date.now());
   }
 
   /** RFC 7662 §2.2. `callerTenant` null is the operator; a client sees only tokens of its own tenant. */

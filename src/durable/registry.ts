@@ -15,6 +15,11 @@ import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
 import { found, notFound, type RegistryResult } from "./registry/result";
 import { REGISTRY_MIGRATIONS } from "./registry/schema";
+import {
+  type TrustedIssuerInput,
+  TrustedIssuerStore,
+  type TrustedIssuerView,
+} from "./registry/trusted-issuers";
 import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
@@ -37,6 +42,7 @@ export class Registry extends DurableObject<Env> {
   private readonly users: UserStore;
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
+  private readonly trustedIssuers: TrustedIssuerStore;
   /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
   private readonly config: Config;
@@ -48,6 +54,7 @@ export class Registry extends DurableObject<Env> {
     this.users = new UserStore(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);
+    this.trustedIssuers = new TrustedIssuerStore(ctx.storage.sql);
     this.gateway = new GatewayPublisher(env, this.config.gatewayCacheTtl, {
       apis: () => this.apis.listApis(),
       key: (consumerKey) => {
@@ -265,6 +272,48 @@ export class Registry extends DurableObject<Env> {
     const deleted = this.apis.deleteSubscription(id);
     if (deleted.ok) await this.republishApplications([deleted.value.applicationId]);
     return deleted;
+  }
+
+  // ---- trusted issuers and the jwt-bearer grant (RFC 7523) -----------------------------------------------
+  async createTrustedIssuer(input: TrustedIssuerInput): Promise<RegistryResult<TrustedIssuerView>> {
+    return this.trustedIssuers.create(input);
+  }
+  async getTrustedIssuer(id: string): Promise<RegistryResult<TrustedIssuerView>> {
+    return this.trustedIssuers.get(id);
+  }
+  async findTrustedIssuer(issuer: string): Promise<TrustedIssuerView | null> {
+    return this.trustedIssuers.byIssuer(issuer);
+  }
+  async listTrustedIssuers(): Promise<TrustedIssuerView[]> {
+    return this.trustedIssuers.list();
+  }
+  async deleteTrustedIssuer(id: string): Promise<RegistryResult<{ id: string }>> {
+    return this.trustedIssuers.delete(id);
+  }
+
+  /**
+   * The last step of a verified jwt-bearer assertion, in one step of this object: the issuer is still trusted,
+   * `sub` names an existing user, and the `jti` was not used before, which is then recorded until the
+   * assertion expires. Nothing is recorded when any check fails.
+   */
+  async acceptAssertion(assertion: {
+    issuerId: string;
+    jtiHash: string;
+    expiresAt: number;
+    subject: string;
+  }): Promise<{ ok: true; username: string } | { ok: false; reason: string }> {
+    if (!this.trustedIssuers.get(assertion.issuerId).ok)
+      return { ok: false, reason: "the issuer is not trusted" };
+    const user = this.users.credential(assertion.subject);
+    if (!user) return { ok: false, reason: "the assertion's subject is not a known user" };
+    const use = this.trustedIssuers.useAssertion(
+      assertion.issuerId,
+      assertion.jtiHash,
+      assertion.expiresAt,
+      Date.now(),
+    );
+    if (use === "replayed") return { ok: false, reason: "the assertion was used before (jti)" };
+    return { ok: true, username: user.username };
   }
 
   // ---- gateway cache (src/cache/publisher.ts) -----------------------------------------------------------

@@ -15,6 +15,19 @@ export async function tokenEndpoint(c: Context<ClientEnv>): Promise<Response> {
   if (grantType === undefined) throw new OAuthError("invalid_request", "missing parameter grant_type");
   const grant = findGrant(grantType);
   if (!grant) throw new OAuthError("unsupported_grant_type", `grant_type ${grantType} is not supported`);
-  const body = await grant.issue({ env: c.env, config, params: form, client, issuer: issuerOf(c.req.raw) });
+  const body = await grant.issue({
+    env: c.env,
+    config,
+    params: form,
+    client,
+    issuer: issuerOf(c.req.raw),
+    tokenEndpoint: endpointUrl(c.req.raw),
+  });
   return jsonResponse(body, 200, NO_STORE);
+}
+
+/** The URL this endpoint was called at, without a query. */
+function endpointUrl(request: Request): string {
+  const url = new URL(request.url);
+  return `${url.origin}${url.pathname}`;
 }

@@ -58,6 +58,25 @@ CREATE TABLE IF NOT EXISTS subscriptions (
 );
 `;
 
+/** Issuers the jwt-bearer grant trusts, and the assertions (by `jti` hash) it has accepted until they expire. */
+const TRUSTED_ISSUERS = `
+CREATE TABLE IF NOT EXISTS trusted_issuers (
+  id TEXT PRIMARY KEY,
+  issuer TEXT NOT NULL UNIQUE,
+  jwks_uri TEXT,
+  jwks TEXT,
+  audience TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS used_assertions (
+  issuer_id TEXT NOT NULL,
+  jti_hash TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (issuer_id, jti_hash)
+);
+CREATE INDEX IF NOT EXISTS used_assertions_expiry ON used_assertions (expires_at);
+`;
+
 /**
  * The registry's SQLite schema, as numbered migrations (src/durable/migrations.ts): every table and column of
  * it is spelled here. Released entries are never edited; a change is a new entry at the end.
@@ -75,6 +94,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       sql.exec("ALTER TABLE applications ADD COLUMN access_token_format TEXT NOT NULL DEFAULT 'opaque'");
     }
   },
+  // 3: trusted issuers of the jwt-bearer grant (RFC 7523) and its used assertions.
+  (sql) => sql.exec(TRUSTED_ISSUERS),
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;

@@ -1,6 +1,6 @@
 import type { AccessTokenFacts } from "../../cache/facts";
 import type { ClientRecord } from "../../core/client-record";
-import type { Introspection } from "./protocol";
+import type { Introspection, SubjectToken } from "./protocol";
 import type { TokenRow } from "./schema";
 
 /** A token row that can still be used: active and not expired. */
@@ -53,4 +53,14 @@ export function accessTokenFacts(
     expiresAt: row.expires_at,
     allowedDomains: record.allowedDomains,
   };
+}
+
+/** RFC 8693: what token exchange may use of an active access token (src/oauth/grants/token-exchange.ts). */
+export function subjectToken(
+  row: TokenRow | null,
+  record: ClientRecord | null,
+  now: number,
+): SubjectToken | null {
+  if (!row || !record || row.kind !== "access" || !isLive(row, now)) return null;
+  return { user: row.user, scope: row.scope, keyType: record.keyType, tenant: record.tenant };
 }

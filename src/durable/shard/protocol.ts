@@ -10,6 +10,17 @@ export interface TokenResponseBody {
   expires_in: number;
   scope: string;
   refresh_token?: string;
+  /** RFC 8693 §2.2.1, token exchange only. */
+  issued_token_type?: string;
+}
+
+/** What token exchange (RFC 8693) needs to know about a subject token: only an active access token has one. */
+export interface SubjectToken {
+  /** Null for an application token (no end user). */
+  user: string | null;
+  scope: string;
+  keyType: KeyType;
+  tenant: string;
 }
 
 /**

@@ -12,6 +12,8 @@ export interface GrantContext {
   client: PresentedClient;
   /** The metadata's issuer: the origin the token endpoint was called at. */
   issuer: string;
+  /** The token endpoint's URL as called (RFC 7523 §3: an assertion's audience). */
+  tokenEndpoint: string;
 }
 
 /**

@@ -1,8 +1,10 @@
 import { authorizationCodeGrant } from "./authorization-code";
 import { clientCredentialsGrant } from "./client-credentials";
 import type { Grant } from "./grant";
+import { jwtBearerGrant } from "./jwt-bearer";
 import { passwordGrant } from "./password";
 import { refreshTokenGrant } from "./refresh-token";
+import { tokenExchangeGrant } from "./token-exchange";
 
 /**
  * The token endpoint's grant registry. An extension grant (RFC 6749 §4.5) is one module implementing
@@ -26,3 +28,5 @@ registerGrant(clientCredentialsGrant);
 registerGrant(passwordGrant);
 registerGrant(refreshTokenGrant);
 registerGrant(authorizationCodeGrant);
+registerGrant(jwtBearerGrant);
+registerGrant(tokenExchangeGrant);
