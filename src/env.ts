@@ -23,4 +23,7 @@ export interface Env {
   JWT_GENERATION?: string;
   JWT_HEADER?: string;
   JWT_ASSERTION_VALIDITY?: string;
+  CORS_ALLOWED_ORIGINS?: string;
+  CORS_ALLOWED_HEADERS?: string;
+  CORS_ALLOWED_METHODS?: string;
 }

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { type OriginList, parseOriginList } from "../core/cors-config";
 import { isReservedContext } from "../core/reserved-paths";
 import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
@@ -49,6 +50,23 @@ function endpoint(body: JsonObject, name: string, required: boolean): string | u
   return value.replace(/\/+$/, "");
 }
 
+/**
+ * `corsOrigins`: the origins a web page may call the API from (`["*"]`, or origins such as
+ * `https://app.example.com`), replacing `CORS_ALLOWED_ORIGINS` for this API; null or absent: the global setting.
+ */
+function corsOrigins(body: JsonObject): OriginList | null | undefined {
+  const value = body.corsOrigins;
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (Array.isArray(value) && value.length > 100)
+    throw new AdminError(400, "invalid_request", "corsOrigins may have at most 100 entries");
+  try {
+    return parseOriginList(value, "corsOrigins");
+  } catch (error) {
+    throw new AdminError(400, "invalid_request", error instanceof Error ? error.message : "bad corsOrigins");
+  }
+}
+
 /** `/admin/apis`: published APIs (`/{context}/{version}` on the gateway). */
 export const apiRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
@@ -59,6 +77,7 @@ export const apiRoutes = new Hono<AppEnv>()
       version: version(body, true) as string,
       productionEndpoint: endpoint(body, "productionEndpoint", true) as string,
       sandboxEndpoint: endpoint(body, "sandboxEndpoint", false) ?? null,
+      corsOrigins: corsOrigins(body) ?? null,
     };
     const created = unwrap(await registryStub(c.env).createApi(input));
     return c.json(created, 201, { Location: `/admin/apis/${created.id}` });
@@ -74,6 +93,7 @@ export const apiRoutes = new Hono<AppEnv>()
       version: version(body, false),
       productionEndpoint: endpoint(body, "productionEndpoint", false),
       sandboxEndpoint: body.sandboxEndpoint === null ? null : endpoint(body, "sandboxEndpoint", false),
+      corsOrigins: corsOrigins(body),
     };
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     return c.json(unwrap(await registryStub(c.env).updateApi(c.req.param("id"), defined)));

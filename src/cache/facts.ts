@@ -1,4 +1,5 @@
 import type { ClientRecord, KeyType } from "../core/client-record";
+import type { OriginList } from "../core/cors-config";
 
 /**
  * What the gateway caches, in three independent layers so that each is invalidated by the change that ends it:
@@ -18,6 +19,8 @@ export interface GatewayApi {
   version: string;
   productionEndpoint: string;
   sandboxEndpoint: string | null;
+  /** Origins a page may call this API from; null: `CORS_ALLOWED_ORIGINS`. */
+  corsOrigins: OriginList | null;
 }
 
 export interface RouteTable {
@@ -91,6 +94,7 @@ export function toGatewayApi(api: GatewayApi): GatewayApi {
     version: api.version,
     productionEndpoint: api.productionEndpoint,
     sandboxEndpoint: api.sandboxEndpoint,
+    corsOrigins: api.corsOrigins,
   };
 }
 

@@ -1,3 +1,5 @@
+import { type CorsConfig, readCorsConfig } from "./cors-config";
+
 /**
  * Typed configuration, read once per set of bindings. Names and defaults are listed in README "Configuration";
  * every duration is in seconds and a negative validity means "never expires".
@@ -18,6 +20,8 @@ export interface Config {
   jwtHeader: string;
   /** Lifetime of an X-JWT-Assertion in seconds (never past the token's own expiry). */
   jwtAssertionValidity: number;
+  /** The gateway's CORS settings (src/cors-config.ts). */
+  cors: CorsConfig;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -33,6 +37,7 @@ export const DEFAULT_CONFIG: Config = {
   jwtGeneration: true,
   jwtHeader: "X-JWT-Assertion",
   jwtAssertionValidity: 900,
+  cors: readCorsConfig({}, "domain"),
 };
 
 /** An HTTP field name (RFC 9110 §5.1: a token). */
@@ -71,6 +76,7 @@ export function readConfig(source: object): Config {
   const cached = cache.get(source);
   if (cached) return cached;
   const s = source as ConfigSource;
+  const clientDomainHeader = String(s.CLIENT_DOMAIN_HEADER ?? "").trim() || DEFAULT_CONFIG.clientDomainHeader;
   const config: Config = {
     applicationAccessTokenValidity: integer(
       s,
@@ -90,7 +96,7 @@ export function readConfig(source: object): Config {
       integer(s, "REFRESH_TOKEN_REUSE_GRACE", DEFAULT_CONFIG.refreshTokenReuseGrace),
     ),
     gatewayCacheTtl: Math.max(0, integer(s, "GATEWAY_CACHE_TTL", DEFAULT_CONFIG.gatewayCacheTtl)),
-    clientDomainHeader: String(s.CLIENT_DOMAIN_HEADER ?? "").trim() || DEFAULT_CONFIG.clientDomainHeader,
+    clientDomainHeader,
     removeOAuthHeadersFromOutMessage: boolean(
       s,
       "REMOVE_OAUTH_HEADERS_FROM_OUT_MESSAGE",
@@ -102,6 +108,7 @@ export function readConfig(source: object): Config {
       1,
       integer(s, "JWT_ASSERTION_VALIDITY", DEFAULT_CONFIG.jwtAssertionValidity),
     ),
+    cors: readCorsConfig(s, clientDomainHeader),
   };
   cache.set(source, config);
   return config;

@@ -21,6 +21,7 @@ export type ForbiddenReason =
   | "not_subscribed"
   | "domain_header_missing"
   | "domain_not_allowed"
+  | "origin_domain_mismatch"
   | "no_sandbox_endpoint";
 
 const STATUS: Record<GatewayErrorCode, ContentfulStatusCode> = {

@@ -8,8 +8,8 @@ import { hashSecret } from "../crypto/secrets";
 import { registryStub, shardStub } from "../durable/names";
 import type { Env } from "../env";
 import { GatewayError } from "../errors/gateway-error";
-import { readBearerToken } from "./bearer";
-import { checkDomain } from "./domains";
+import { type PresentedToken, readBearerToken } from "./bearer";
+import { checkDomain, type DomainRefusal } from "./domains";
 import { deadTokens, unknownKeys } from "./negative-cache";
 import { matchApi } from "./routes";
 
@@ -36,13 +36,21 @@ export interface AuthorizeOptions {
 const invalidToken = () =>
   new GatewayError("invalid_token", "the access token is not active: unknown, expired or revoked");
 
+/** A request under a published API, with what the cache knew about it and its token (if any). */
+export interface LocatedCall {
+  api: GatewayApi;
+  remainder: string;
+  presented: PresentedToken;
+  route: TokenRoute | null;
+  hash: string | null;
+  cached: CachedFacts;
+}
+
 /**
- * Decides whether a request under a published API may be forwarded (README "Gateway"): the API exists, a
- * Bearer token is present, active and unexpired, its application is subscribed to the API, the key's allowed
- * domains admit the caller, and the API has an endpoint for the key's type. Throws a {@link GatewayError}
- * otherwise. On a warm cache this is one KV bulk read and no Durable Object call.
+ * Finds the API a request calls (404 when none is published there), reading in the same KV bulk read every
+ * cache entry its token needs. A preflight stops here: it needs no token.
  */
-export async function authorizeCall(options: AuthorizeOptions): Promise<AuthorizedCall> {
+export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall> {
   const { env, config, request } = options;
   const caching = cacheEnabled(config.gatewayCacheTtl);
   const presented = readBearerToken(request.headers);
@@ -57,7 +65,21 @@ export async function authorizeCall(options: AuthorizeOptions): Promise<Authoriz
   const routes = isFresh(cached.routes, Date.now()) ? (cached.routes as RouteTable) : await fetchRoutes(env);
   const match = matchApi(routes.apis, url.pathname);
   if (!match) throw new GatewayError("not_found", `no API is published at ${url.pathname}`);
+  return { api: match.api, remainder: match.remainder, presented, route, hash, cached };
+}
 
+/**
+ * Decides whether a located call may be forwarded (CONTRACT "Gateway"): a Bearer token is present, active and
+ * unexpired, its application is subscribed to the API, the key's allowed domains admit the caller
+ * (src/gateway/domains.ts), and the API has an endpoint for the key's type. Throws a {@link GatewayError}
+ * otherwise. On a warm cache this is no KV read beyond {@link locateCall}'s and no Durable Object call.
+ */
+export async function authorizeCall(
+  options: AuthorizeOptions,
+  located: LocatedCall,
+): Promise<AuthorizedCall> {
+  const { env, config, request } = options;
+  const { api, presented, route, hash, cached } = located;
   if (presented.kind === "none") {
     throw new GatewayError("missing_token", "this API needs an access token: Authorization: Bearer <token>");
   }
@@ -67,33 +89,41 @@ export async function authorizeCall(options: AuthorizeOptions): Promise<Authoriz
   if (route.shard >= key.shards) throw invalidToken();
   const token = await validateToken(options, route, hash, cached);
 
-  const tier = key.subscriptions[match.api.id];
+  const tier = key.subscriptions[api.id];
   if (tier === undefined) {
     throw new GatewayError(
       "insufficient_scope",
-      `application ${key.applicationName} is not subscribed to API ${match.api.name} ${match.api.version}`,
+      `application ${key.applicationName} is not subscribed to API ${api.name} ${api.version}`,
       "not_subscribed",
     );
   }
-  const domain = checkDomain(key.allowedDomains, request.headers.get(config.clientDomainHeader));
-  if (!domain.ok) {
-    throw new GatewayError(
-      "insufficient_scope",
-      domain.reason === "domain_header_missing"
-        ? `this key only accepts calls from its allowed domains: send the ${config.clientDomainHeader} header`
-        : `the domain in the ${config.clientDomainHeader} header is not allowed for this key`,
-      domain.reason,
-    );
-  }
-  const endpoint = key.keyType === "SANDBOX" ? match.api.sandboxEndpoint : match.api.productionEndpoint;
+  const domain = checkDomain(key.allowedDomains, {
+    origin: request.headers.get("origin"),
+    domainHeader: request.headers.get(config.clientDomainHeader),
+  });
+  if (!domain.ok)
+    throw new GatewayError("insufficient_scope", domainRefusal(domain.reason, config), domain.reason);
+  const endpoint = key.keyType === "SANDBOX" ? api.sandboxEndpoint : api.productionEndpoint;
   if (!endpoint) {
     throw new GatewayError(
       "insufficient_scope",
-      `API ${match.api.name} ${match.api.version} has no sandbox endpoint: call it with a PRODUCTION key`,
+      `API ${api.name} ${api.version} has no sandbox endpoint: call it with a PRODUCTION key`,
       "no_sandbox_endpoint",
     );
   }
-  return { api: match.api, remainder: match.remainder, endpoint, key, token, tier };
+  return { api, remainder: located.remainder, endpoint, key, token, tier };
+}
+
+function domainRefusal(reason: DomainRefusal, config: Config): string {
+  const header = config.clientDomainHeader;
+  switch (reason) {
+    case "domain_header_missing":
+      return `this key only accepts calls from its allowed domains: send the ${header} header`;
+    case "origin_domain_mismatch":
+      return `the Origin and the ${header} header name different hosts`;
+    default:
+      return `the calling domain (the Origin, or else the ${header} header) is not allowed for this key`;
+  }
 }
 
 /** The token's validation: from the cache unless a revocation marker shadows it, else from its shard. */

@@ -11,6 +11,7 @@
 //   /__release/<id>            releases a held response
 //   .../status/<code>          answers <code> with header x-backend-status and a small body
 //   .../slow                   answers after 20 s (for timeouts)
+//   .../cors                   as echo, with CORS headers of its own (ACAO *, credentials, Vary: Accept-Encoding)
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 
@@ -114,6 +115,14 @@ export async function startBackend(options = {}) {
       "content-type": "application/json",
       "x-backend": segments[0] ?? "",
       ...(action === "status" ? { "x-backend-status": String(status) } : {}),
+      ...(action === "cors"
+        ? {
+            "access-control-allow-origin": "*",
+            "access-control-allow-credentials": "true",
+            "access-control-expose-headers": "x-secret",
+            vary: "Accept-Encoding",
+          }
+        : {}),
     });
     response.end(
       JSON.stringify({

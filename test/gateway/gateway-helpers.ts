@@ -16,16 +16,20 @@ export interface TestApi {
   version: string;
   productionEndpoint: string;
   sandboxEndpoint: string | null;
+  corsOrigins: string | string[] | null;
 }
 
 /** A published API whose endpoints are the backend's `/prod` and `/sandbox` (or none for sandbox). */
-export async function createApi(options: { sandbox?: boolean; context?: string } = {}): Promise<TestApi> {
+export async function createApi(
+  options: { sandbox?: boolean; context?: string; corsOrigins?: string[] } = {},
+): Promise<TestApi> {
   return adminJson<TestApi>("POST", "/apis", {
     name: unique("api"),
     context: options.context ?? unique("ctx"),
     version: "1.0.0",
     productionEndpoint: `${backend()}/prod`,
     ...(options.sandbox === false ? {} : { sandboxEndpoint: `${backend()}/sandbox` }),
+    ...(options.corsOrigins ? { corsOrigins: options.corsOrigins } : {}),
   });
 }
 
@@ -41,8 +45,11 @@ export async function appToken(keys: Keys): Promise<string> {
 }
 
 /** An API, an application subscribed to it, and a PRODUCTION application token. */
-export async function subscribedCaller(appOptions: Record<string, unknown> = {}) {
-  const api = await createApi();
+export async function subscribedCaller(
+  appOptions: Record<string, unknown> = {},
+  apiOptions: Parameters<typeof createApi>[0] = {},
+) {
+  const api = await createApi(apiOptions);
   const app = await createApp(appOptions);
   await subscribe(app, api);
   const accessToken = await appToken(app.keys.PRODUCTION);

@@ -1,3 +1,4 @@
+import type { OriginList } from "../../core/cors-config";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";
 
@@ -8,6 +9,8 @@ export interface ApiInput {
   version: string;
   productionEndpoint: string;
   sandboxEndpoint: string | null;
+  /** Origins a page may call the API from (`"*"` or a list); null: the gateway's `CORS_ALLOWED_ORIGINS`. */
+  corsOrigins: OriginList | null;
 }
 
 export interface ApiView extends ApiInput {
@@ -30,6 +33,7 @@ interface ApiRow {
   version: string;
   production_endpoint: string;
   sandbox_endpoint: string | null;
+  cors_origins: string | null;
   created_at: number;
 }
 
@@ -48,6 +52,7 @@ const apiView = (row: ApiRow): ApiView => ({
   version: row.version,
   productionEndpoint: row.production_endpoint,
   sandboxEndpoint: row.sandbox_endpoint,
+  corsOrigins: row.cors_origins === null ? null : (JSON.parse(row.cors_origins) as OriginList),
   createdAt: new Date(row.created_at).toISOString(),
 });
 
@@ -58,6 +63,9 @@ const subscriptionView = (row: SubscriptionRow): SubscriptionView => ({
   tier: row.tier,
   createdAt: new Date(row.created_at).toISOString(),
 });
+
+const corsOriginsColumn = (origins: OriginList | null): string | null =>
+  origins === null ? null : JSON.stringify(origins);
 
 /** Published APIs and the applications subscribed to them. */
 export class ApiStore {
@@ -75,14 +83,15 @@ export class ApiStore {
     if (clash.length > 0) return conflict(`an API already serves ${input.context}/${input.version}`);
     const id = crypto.randomUUID();
     this.sql.exec(
-      `INSERT INTO apis (id, name, context, version, production_endpoint, sandbox_endpoint, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO apis (id, name, context, version, production_endpoint, sandbox_endpoint, cors_origins,
+         created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       input.name,
       input.context,
       input.version,
       input.productionEndpoint,
       input.sandboxEndpoint,
+      corsOriginsColumn(input.corsOrigins),
       Date.now(),
     );
     return found(apiView(this.apiRow(id) as ApiRow));
@@ -113,12 +122,14 @@ export class ApiStore {
       .toArray();
     if (clash.length > 0) return conflict(`an API already serves ${next.context}/${next.version}`);
     this.sql.exec(
-      `UPDATE apis SET name = ?, context = ?, version = ?, production_endpoint = ?, sandbox_endpoint = ? WHERE id = ?`,
+      `UPDATE apis SET name = ?, context = ?, version = ?, production_endpoint = ?, sandbox_endpoint = ?,
+         cors_origins = ? WHERE id = ?`,
       next.name,
       next.context,
       next.version,
       next.productionEndpoint,
       next.sandboxEndpoint,
+      corsOriginsColumn(next.corsOrigins),
       id,
     );
     return found(apiView(this.apiRow(id) as ApiRow));

@@ -96,6 +96,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   },
   // 3: trusted issuers of the jwt-bearer grant (RFC 7523) and its used assertions.
   (sql) => sql.exec(TRUSTED_ISSUERS),
+  // 4: an API's own CORS origins (null: the gateway's CORS_ALLOWED_ORIGINS).
+  (sql) => sql.exec("ALTER TABLE apis ADD COLUMN cors_origins TEXT"),
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;
