@@ -1,11 +1,13 @@
 import { Hono } from "hono";
 import { type OriginList, parseOriginList } from "../core/cors-config";
 import { isReservedContext } from "../core/reserved-paths";
+import { UNLIMITED } from "../core/tiers";
 import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
 import { AdminError, unwrap } from "../errors/admin-error";
 import type { AppEnv } from "../http/app-env";
 import { httpUrl, type JsonObject, optionalString, readJson, requiredString } from "./input";
+import { optionalTierName } from "./tier-input";
 
 const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 const VERSION = /^[A-Za-z0-9._-]+$/;
@@ -103,7 +105,11 @@ export const apiRoutes = new Hono<AppEnv>()
     return c.body(null, 204);
   });
 
-/** `/admin/subscriptions`: an application subscribed to an API, with a tier name. */
+const missingTier = (): never => {
+  throw new AdminError(400, "invalid_request", "tier is required");
+};
+
+/** `/admin/subscriptions`: an application subscribed to an API, with a tier (API-level throttling). */
 export const subscriptionRoutes = new Hono<AppEnv>()
   .post("/", async (c) => {
     const body = await readJson(c.req.raw);
@@ -111,7 +117,7 @@ export const subscriptionRoutes = new Hono<AppEnv>()
       await registryStub(c.env).createSubscription(
         requiredString(body, "applicationId", 100),
         requiredString(body, "apiId", 100),
-        optionalString(body, "tier", 100) ?? "Unlimited",
+        optionalTierName(body) ?? UNLIMITED,
       ),
     );
     return c.json(created, 201, { Location: `/admin/subscriptions/${created.id}` });
@@ -131,7 +137,10 @@ export const subscriptionRoutes = new Hono<AppEnv>()
     const body = await readJson(c.req.raw);
     return c.json(
       unwrap(
-        await registryStub(c.env).updateSubscription(c.req.param("id"), requiredString(body, "tier", 100)),
+        await registryStub(c.env).updateSubscription(
+          c.req.param("id"),
+          optionalTierName(body) ?? missingTier(),
+        ),
       ),
     );
   })

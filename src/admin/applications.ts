@@ -3,6 +3,7 @@ import type { AccessTokenFormat, KeyType } from "../core/client-record";
 import { canonicalUserName } from "../core/identity";
 import { NO_STORE } from "../core/responses";
 import { randomShard } from "../core/shard-routing";
+import { UNLIMITED } from "../core/tiers";
 import { MAX_SHARDS } from "../core/token-format";
 import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
@@ -21,6 +22,7 @@ import {
   readJson,
   requiredString,
 } from "./input";
+import { optionalTierName } from "./tier-input";
 
 const MAX_VALIDITY = 10 * 365 * 24 * 3600;
 
@@ -84,6 +86,7 @@ export const applicationRoutes = new Hono<AppEnv>()
         callbackUrls: callbackUrls(body) ?? [],
         implicitEnabled: optionalBoolean(body, "implicitEnabled") ?? true,
         shards: optionalInteger(body, "shards", 1, MAX_SHARDS) ?? DEFAULT_SHARDS,
+        tier: optionalTierName(body) ?? UNLIMITED,
       }),
     );
     return c.json(created, 201, { ...NO_STORE, Location: `/admin/applications/${created.id}` });
@@ -106,6 +109,7 @@ export const applicationRoutes = new Hono<AppEnv>()
       allowedDomains: allowedDomains(body),
       callbackUrls: callbackUrls(body),
       implicitEnabled: optionalBoolean(body, "implicitEnabled"),
+      tier: optionalTierName(body),
     };
     const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
     return c.json(unwrap(await registryStub(c.env).updateApplication(c.req.param("id"), defined)));

@@ -4,6 +4,7 @@ import type { AppEnv } from "../http/app-env";
 import { apiRoutes, subscriptionRoutes } from "./apis";
 import { applicationRoutes } from "./applications";
 import { signingKeyRoutes } from "./signing-keys";
+import { tierRoutes } from "./tiers";
 import { trustedIssuerRoutes } from "./trusted-issuers";
 import { userRoutes } from "./users";
 
@@ -14,5 +15,6 @@ export const adminRoutes = new Hono<AppEnv>()
   .route("/applications", applicationRoutes)
   .route("/apis", apiRoutes)
   .route("/subscriptions", subscriptionRoutes)
+  .route("/tiers", tierRoutes)
   .route("/signing-keys", signingKeyRoutes)
   .route("/trusted-issuers", trustedIssuerRoutes);

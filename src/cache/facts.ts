@@ -1,11 +1,13 @@
 import type { ClientRecord, KeyType } from "../core/client-record";
 import type { OriginList } from "../core/cors-config";
+import type { TierPolicy } from "../core/tiers";
 
 /**
  * What the gateway caches, in three independent layers so that each is invalidated by the change that ends it:
  * - the routing table (every API), rewritten by the registry when an API is created, changed or deleted;
- * - the facts of a consumer key (its application, allowed domains and subscriptions), rewritten by the registry
- *   when the application or one of its subscriptions changes;
+ * - the facts of a consumer key (its application, allowed domains, subscriptions and tiers' names), rewritten by
+ *   the registry when the application or one of its subscriptions changes;
+ * - the tier table (every tier's limits), rewritten by the registry when a tier is created, changed or deleted;
  * - the validation of one access token (token-level facts only), written by the gateway after asking the
  *   token's shard, and shadowed by a revocation marker the moment the token is revoked.
  * Every entry carries `staleAt` (epoch ms): the gateway ignores it after that, whatever KV's own expiry.
@@ -42,6 +44,14 @@ export interface KeyFacts {
   shards: number;
   /** Subscribed API id → subscription tier. */
   subscriptions: Record<string, string>;
+  /** The application's own tier (application-level throttling). */
+  applicationTier: string;
+  staleAt: number;
+}
+
+/** Every tier's limits by name, as the gateway applies them; rewritten by the registry when a tier changes. */
+export interface TierTable {
+  tiers: Record<string, TierPolicy>;
   staleAt: number;
 }
 
@@ -98,9 +108,27 @@ export function toGatewayApi(api: GatewayApi): GatewayApi {
   };
 }
 
+export function buildTierTable(tiers: readonly TierPolicy[], staleAt: number): TierTable {
+  return {
+    tiers: Object.fromEntries(
+      tiers.map((tier) => [
+        tier.name,
+        {
+          name: tier.name,
+          requestCount: tier.requestCount,
+          unitTime: tier.unitTime,
+          stopOnQuotaReach: tier.stopOnQuotaReach,
+        },
+      ]),
+    ),
+    staleAt,
+  };
+}
+
 export function buildKeyFacts(
   record: ClientRecord,
   subscriptions: readonly SubscriptionFacts[],
+  applicationTier: string,
   staleAt: number,
 ): KeyFacts {
   return {
@@ -114,6 +142,7 @@ export function buildKeyFacts(
     subscriptions: Object.fromEntries(
       subscriptions.map((subscription) => [subscription.apiId, subscription.tier]),
     ),
+    applicationTier,
     staleAt,
   };
 }

@@ -1,20 +1,24 @@
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord } from "../core/client-record";
+import type { TierPolicy } from "../core/tiers";
 import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, staleAtFor } from "./cache-policy";
 import {
   buildKeyFacts,
+  buildTierTable,
   type GatewayApi,
   type KeyFacts,
   type RouteTable,
   type SubscriptionFacts,
+  type TierTable,
   toGatewayApi,
 } from "./facts";
 
 /** Read access to the registry's current state; called when a write runs, never earlier. */
 export interface GatewaySources {
   apis(): GatewayApi[];
-  key(consumerKey: string): { record: ClientRecord; subscriptions: SubscriptionFacts[] } | null;
+  key(consumerKey: string): { record: ClientRecord; subscriptions: SubscriptionFacts[]; tier: string } | null;
+  tiers(): TierPolicy[];
 }
 
 /** KV allows about one write a second per key and answers 429 beyond: retry with back-off before giving up. */
@@ -52,6 +56,18 @@ export class GatewayPublisher {
     return facts;
   }
 
+  /** The current tier table, likewise. */
+  tiers(): TierTable {
+    const table = this.tierTable(Date.now());
+    this.fillIfNeeded(kvKeys.gatewayTiers(), () => this.writeTiers());
+    return table;
+  }
+
+  /** After a tier was created, changed or deleted. Resolves once the new table is in KV. */
+  async republishTiers(): Promise<void> {
+    await this.enqueue(() => this.writeTiers());
+  }
+
   /** After an API was created, changed or deleted. Resolves once the new table is in KV. */
   async republishRoutes(): Promise<void> {
     await this.enqueue(() => this.writeRoutes());
@@ -66,9 +82,15 @@ export class GatewayPublisher {
     return { apis: this.sources.apis().map(toGatewayApi), staleAt: staleAtFor(this.ttl, now) };
   }
 
+  private tierTable(now: number): TierTable {
+    return buildTierTable(this.sources.tiers(), staleAtFor(this.ttl, now));
+  }
+
   private keyFacts(consumerKey: string, now: number): KeyFacts | null {
     const found = this.sources.key(consumerKey);
-    return found ? buildKeyFacts(found.record, found.subscriptions, staleAtFor(this.ttl, now)) : null;
+    return found
+      ? buildKeyFacts(found.record, found.subscriptions, found.tier, staleAtFor(this.ttl, now))
+      : null;
   }
 
   private fillIfNeeded(kvKey: string, write: () => Promise<void>): void {
@@ -87,6 +109,13 @@ export class GatewayPublisher {
     const now = Date.now();
     const table = this.routeTable(now);
     await this.put(kvKeys.gatewayApis(), table, table.staleAt, now);
+  }
+
+  private async writeTiers(): Promise<void> {
+    if (!cacheEnabled(this.ttl)) return;
+    const now = Date.now();
+    const table = this.tierTable(now);
+    await this.put(kvKeys.gatewayTiers(), table, table.staleAt, now);
   }
 
   private async writeKey(consumerKey: string): Promise<void> {

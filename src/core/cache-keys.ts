@@ -8,6 +8,8 @@ export const kvKeys = {
   revoked: (tokenHash: string) => `revoked:${tokenHash}`,
   /** Gateway routing table: every published API (`/{context}/{version}` and endpoints). Written by the registry. */
   gatewayApis: () => "gateway:apis",
+  /** Gateway tier table: every throttling tier's limits. Written by the registry. */
+  gatewayTiers: () => "gateway:tiers",
   /** Gateway facts of a consumer key: application, allowed domains, subscriptions. Written by the registry. */
   gatewayKey: (consumerKey: string) => `gateway:key:${consumerKey}`,
 } as const;

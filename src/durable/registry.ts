@@ -1,11 +1,12 @@
 import { DurableObject } from "cloudflare:workers";
-import type { KeyFacts, RouteTable } from "../cache/facts";
+import type { KeyFacts, RouteTable, TierTable } from "../cache/facts";
 import { GatewayPublisher } from "../cache/publisher";
 import { purgeValidation } from "../cache/validation-cache";
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord, KeyType } from "../core/client-record";
 import { type Config, readConfig } from "../core/config";
 import { userShard } from "../core/shard-routing";
+import { UNLIMITED } from "../core/tiers";
 import type { PasswordHash } from "../crypto/password";
 import { randomSecret } from "../crypto/secrets";
 import type { Env } from "../env";
@@ -15,6 +16,7 @@ import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
 import { found, notFound, type RegistryResult } from "./registry/result";
 import { REGISTRY_MIGRATIONS } from "./registry/schema";
+import { type TierChanges, type TierInput, TierStore, type TierView } from "./registry/tiers";
 import {
   type TrustedIssuerInput,
   TrustedIssuerStore,
@@ -43,6 +45,7 @@ export class Registry extends DurableObject<Env> {
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
   private readonly trustedIssuers: TrustedIssuerStore;
+  private readonly tiers: TierStore;
   /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
   private readonly config: Config;
@@ -55,6 +58,7 @@ export class Registry extends DurableObject<Env> {
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);
     this.trustedIssuers = new TrustedIssuerStore(ctx.storage.sql);
+    this.tiers = new TierStore(ctx.storage.sql);
     this.gateway = new GatewayPublisher(env, this.config.gatewayCacheTtl, {
       apis: () => this.apis.listApis(),
       key: (consumerKey) => {
@@ -63,8 +67,10 @@ export class Registry extends DurableObject<Env> {
         return {
           record,
           subscriptions: this.apis.listSubscriptions({ applicationId: record.applicationId }),
+          tier: this.applications.tierOf(consumerKey) ?? UNLIMITED,
         };
       },
+      tiers: () => this.tiers.list(),
     });
   }
 
@@ -127,7 +133,9 @@ export class Registry extends DurableObject<Env> {
 
   // ---- applications and keys ----------------------------------------------------------------------------
   async createApplication(input: ApplicationInput): Promise<RegistryResult<ApplicationView>> {
-    const created = await this.applications.create(input);
+    const tier = this.tiers.resolve(input.tier);
+    if (!tier.ok) return tier;
+    const created = await this.applications.create({ ...input, tier: tier.value });
     if (created.ok) {
       for (const key of Object.values(created.value.keys)) await this.publishRouting(key.consumerKey);
     }
@@ -143,6 +151,12 @@ export class Registry extends DurableObject<Env> {
     id: string,
     changes: Partial<Omit<ApplicationInput, "owner" | "shards">>,
   ): Promise<RegistryResult<ApplicationView>> {
+    if (!this.applications.exists(id)) return notFound(`no application ${id}`);
+    if (changes.tier !== undefined) {
+      const tier = this.tiers.resolve(changes.tier);
+      if (!tier.ok) return tier;
+      changes = { ...changes, tier: tier.value };
+    }
     const updated = this.applications.update(id, changes);
     if (updated.ok) await this.pushKeys(this.applications.consumerKeys(id), "none");
     if (updated.ok) await this.gateway.republishKeys(this.applications.consumerKeys(id));
@@ -252,8 +266,10 @@ export class Registry extends DurableObject<Env> {
     apiId: string,
     tier: string,
   ): Promise<RegistryResult<SubscriptionView>> {
+    const resolved = this.tiers.resolve(tier);
+    if (!resolved.ok) return resolved;
     if (!this.applications.exists(applicationId)) return notFound(`no application ${applicationId}`);
-    const created = this.apis.createSubscription(applicationId, apiId, tier);
+    const created = this.apis.createSubscription(applicationId, apiId, resolved.value);
     if (created.ok) await this.republishApplications([applicationId]);
     return created;
   }
@@ -264,13 +280,46 @@ export class Registry extends DurableObject<Env> {
     return this.apis.listSubscriptions(filter);
   }
   async updateSubscription(id: string, tier: string): Promise<RegistryResult<SubscriptionView>> {
-    const updated = this.apis.updateSubscription(id, tier);
+    const existing = this.apis.getSubscription(id);
+    if (!existing.ok) return existing;
+    const resolved = this.tiers.resolve(tier);
+    if (!resolved.ok) return resolved;
+    const updated = this.apis.updateSubscription(id, resolved.value);
     if (updated.ok) await this.republishApplications([updated.value.applicationId]);
     return updated;
   }
   async deleteSubscription(id: string): Promise<RegistryResult<SubscriptionView>> {
     const deleted = this.apis.deleteSubscription(id);
     if (deleted.ok) await this.republishApplications([deleted.value.applicationId]);
+    return deleted;
+  }
+
+  // ---- throttling tiers (README "Throttling") -----------------------------------------------------------
+  async listTiers(): Promise<TierView[]> {
+    return this.tiers.list();
+  }
+  async getTier(name: string): Promise<RegistryResult<TierView>> {
+    return this.tiers.get(name);
+  }
+  async createTier(input: TierInput): Promise<RegistryResult<TierView>> {
+    const created = this.tiers.create(input);
+    if (created.ok) await this.gateway.republishTiers();
+    return created;
+  }
+  async updateTier(name: string, changes: TierChanges): Promise<RegistryResult<TierView>> {
+    const updated = this.tiers.update(name, changes);
+    if (updated.ok) await this.gateway.republishTiers();
+    return updated;
+  }
+  /** Deletes a tier no subscription or application names (409 otherwise). */
+  async deleteTier(name: string): Promise<RegistryResult<TierView>> {
+    const tier = this.tiers.get(name);
+    if (!tier.ok) return tier;
+    const deleted = this.tiers.delete(name, {
+      subscriptions: this.apis.countWithTier(tier.value.name),
+      applications: this.applications.countWithTier(tier.value.name),
+    });
+    if (deleted.ok) await this.gateway.republishTiers();
     return deleted;
   }
 
@@ -324,6 +373,10 @@ export class Registry extends DurableObject<Env> {
   /** A consumer key's application, allowed domains and subscriptions, for a gateway whose cache missed. */
   async gatewayKey(consumerKey: string): Promise<KeyFacts | null> {
     return this.gateway.key(consumerKey);
+  }
+  /** Every tier's limits, for a gateway whose cache missed. */
+  async gatewayTiers(): Promise<TierTable> {
+    return this.gateway.tiers();
   }
   private async republishApplications(applicationIds: readonly string[]): Promise<void> {
     const ids = [...new Set(applicationIds)];

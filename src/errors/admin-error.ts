@@ -2,7 +2,16 @@ import { jsonResponse } from "../core/responses";
 import type { RegistryFailure, RegistryResult } from "../durable/registry/result";
 import { HttpError } from "./http-error";
 
-const REGISTRY_STATUS: Record<RegistryFailure["error"], 404 | 409> = { not_found: 404, conflict: 409 };
+const REGISTRY_STATUS: Record<RegistryFailure["error"], 400 | 404 | 409> = {
+  not_found: 404,
+  conflict: 409,
+  invalid: 400,
+};
+const REGISTRY_CODE: Record<RegistryFailure["error"], string> = {
+  not_found: "not_found",
+  conflict: "conflict",
+  invalid: "invalid_request",
+};
 
 /** An error of the admin API: `{"error": code, "message": ...}`; a 401 names the Bearer scheme (RFC 6750 §3). */
 export class AdminError extends HttpError {
@@ -16,7 +25,7 @@ export class AdminError extends HttpError {
   }
 
   static from(failure: RegistryFailure): AdminError {
-    return new AdminError(REGISTRY_STATUS[failure.error], failure.error, failure.message);
+    return new AdminError(REGISTRY_STATUS[failure.error], REGISTRY_CODE[failure.error], failure.message);
   }
 
   override getResponse(): Response {

@@ -4,9 +4,6 @@ import { GatewayError } from "../errors/gateway-error";
 import { signedAssertion } from "../signing/assertion";
 import type { AuthorizedCall } from "./authorize";
 
-/** The application tier until applications carry one (throttling tiers); WSO2's default. */
-const DEFAULT_APPLICATION_TIER = "Unlimited";
-
 /**
  * WSO2 "JWT generation": the header (JWT_HEADER, by default X-JWT-Assertion) with the signed statement of who
  * calls, or none when JWT_GENERATION is false. If it cannot be signed the call is not forwarded (a backend
@@ -19,7 +16,7 @@ export async function assertionHeader(
   issuer: string,
 ): Promise<Record<string, string>> {
   if (!config.jwtGeneration) return {};
-  const key = call.key as AuthorizedCall["key"] & { applicationTier?: string };
+  const key = call.key;
   try {
     const jwt = await signedAssertion(env, config, {
       issuer,
@@ -28,7 +25,7 @@ export async function assertionHeader(
         id: key.applicationId,
         name: key.applicationName,
         owner: key.owner,
-        tier: key.applicationTier ?? DEFAULT_APPLICATION_TIER,
+        tier: key.applicationTier,
       },
       keyType: key.keyType,
       user: call.token.user,

@@ -49,6 +49,9 @@ describe("hostile input never yields a 5xx", () => {
       "/admin/applications/%00",
       "/admin/apis/..%2f",
       "/admin/subscriptions/x%20y",
+      "/admin/tiers/%E0%A4%A",
+      "/admin/tiers/..%2f",
+      "/admin/tiers/Gold%00",
     ];
     for (const path of adminPaths) {
       for (const method of ["GET", "PATCH", "DELETE"]) {
@@ -65,11 +68,19 @@ describe("hostile input never yields a 5xx", () => {
       '{"username":{"a":1},"password":"x"}',
       '{"name":"x","owner":"a","accessTokenValidity":1e309}',
       '{"name":"x","owner":"a","allowedDomains":[null]}',
+      '{"name":"x","requestCount":1e309,"unitTime":-0}',
+      '{"name":{"a":1},"requestCount":1,"unitTime":1,"tier":["Gold"]}',
       "null",
       '"str"',
     ];
     for (const body of weirdJson) {
-      for (const path of ["/admin/users", "/admin/applications", "/admin/apis", "/admin/subscriptions"]) {
+      for (const path of [
+        "/admin/users",
+        "/admin/applications",
+        "/admin/apis",
+        "/admin/subscriptions",
+        "/admin/tiers",
+      ]) {
         const response = await call(path, {
           method: "POST",
           headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },

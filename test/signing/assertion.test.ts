@@ -31,7 +31,8 @@ describe("X-JWT-Assertion on forwarded calls (WSO2 JWT generation)", () => {
   it("carries every claim of a user token, signed with a published key", async () => {
     const user = await createUser();
     const api = await createApi();
-    const app = await createApp({ owner: user.username });
+    // The application's own tier, not a default: applicationtier is what the application was given.
+    const app = await createApp({ owner: user.username, tier: "Silver" });
     const sub = await subscribe(app, api);
     await adminJson("PATCH", `/subscriptions/${sub.id}`, { tier: "Gold" });
     const tokens = await passwordToken(app.keys.PRODUCTION, user);
@@ -49,7 +50,7 @@ describe("X-JWT-Assertion on forwarded calls (WSO2 JWT generation)", () => {
       [`${CLAIM}subscriber`]: user.canonical,
       [`${CLAIM}applicationid`]: app.id,
       [`${CLAIM}applicationname`]: app.name,
-      [`${CLAIM}applicationtier`]: "Unlimited",
+      [`${CLAIM}applicationtier`]: "Silver",
       [`${CLAIM}apicontext`]: `${api.context}/${api.version}`,
       [`${CLAIM}version`]: "1.0.0",
       [`${CLAIM}tier`]: "Gold",

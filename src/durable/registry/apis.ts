@@ -187,6 +187,12 @@ export class ApiStore {
     return rows.map(subscriptionView);
   }
 
+  /** How many subscriptions have the given tier. */
+  countWithTier(tier: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM subscriptions WHERE tier = ?", tier).one()
+      .n;
+  }
+
   updateSubscription(id: string, tier: string): RegistryResult<SubscriptionView> {
     const updated = this.sql.exec("UPDATE subscriptions SET tier = ? WHERE id = ?", tier, id).rowsWritten;
     return updated > 0 ? this.getSubscription(id) : notFound(`no subscription ${id}`);

@@ -16,6 +16,8 @@ export interface ApplicationInput {
   callbackUrls: string[];
   implicitEnabled: boolean;
   shards: number;
+  /** Application-level throttling tier (README "Throttling"); the stored spelling of an existing tier. */
+  tier: string;
 }
 
 export interface KeyView {
@@ -34,6 +36,7 @@ export interface ApplicationView {
   callbackUrls: string[];
   implicitEnabled: boolean;
   shards: number;
+  tier: string;
   createdAt: string;
   keys: Record<KeyType, KeyView>;
 }
@@ -49,6 +52,7 @@ interface ApplicationRow {
   callback_urls: string;
   implicit_enabled: number;
   shards: number;
+  tier: string;
   created_at: number;
 }
 
@@ -101,6 +105,7 @@ export class ApplicationStore {
       callbackUrls,
       implicitEnabled: row.implicit_enabled === 1,
       shards: row.shards,
+      tier: row.tier,
       createdAt: new Date(row.created_at).toISOString(),
       keys,
     };
@@ -122,7 +127,8 @@ export class ApplicationStore {
     const now = Date.now();
     this.sql.exec(
       `INSERT INTO applications (id, name, owner, tenant, access_token_validity, access_token_format,
-         allowed_domains, callback_urls, implicit_enabled, shards, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         allowed_domains, callback_urls, implicit_enabled, shards, tier, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       input.name,
       input.owner,
@@ -133,6 +139,7 @@ export class ApplicationStore {
       JSON.stringify(input.callbackUrls),
       input.implicitEnabled ? 1 : 0,
       input.shards,
+      input.tier,
       now,
     );
     for (const key of keys) {
@@ -180,13 +187,14 @@ export class ApplicationStore {
     }
     this.sql.exec(
       `UPDATE applications SET name = ?, access_token_validity = ?, access_token_format = ?, allowed_domains = ?,
-         callback_urls = ?, implicit_enabled = ? WHERE id = ?`,
+         callback_urls = ?, implicit_enabled = ?, tier = ? WHERE id = ?`,
       changes.name ?? row.name,
       changes.accessTokenValidity !== undefined ? changes.accessTokenValidity : row.access_token_validity,
       changes.accessTokenFormat ?? row.access_token_format,
       changes.allowedDomains ? JSON.stringify(changes.allowedDomains) : row.allowed_domains,
       changes.callbackUrls ? JSON.stringify(changes.callbackUrls) : row.callback_urls,
       changes.implicitEnabled !== undefined ? (changes.implicitEnabled ? 1 : 0) : row.implicit_enabled,
+      changes.tier ?? row.tier,
       id,
     );
     return found(this.view(this.appRow(id) as ApplicationRow));
@@ -272,6 +280,23 @@ export class ApplicationStore {
       )
       .toArray()
       .map((row) => row.shard);
+  }
+
+  /** The application-level tier of the application a consumer key belongs to (null: no such key). */
+  tierOf(consumerKey: string): string | null {
+    const rows = this.sql
+      .exec<{ tier: string }>(
+        "SELECT a.tier FROM app_keys k JOIN applications a ON a.id = k.application_id WHERE k.consumer_key = ?",
+        consumerKey,
+      )
+      .toArray();
+    return rows[0]?.tier ?? null;
+  }
+
+  /** How many applications have the given tier. */
+  countWithTier(tier: string): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM applications WHERE tier = ?", tier).one()
+      .n;
   }
 
   exists(id: string): boolean {

@@ -1,6 +1,7 @@
-/** Why a registry call changed or found nothing: no such record, or it clashes with one that exists. */
+/** Why a registry call changed or found nothing: no such record, it clashes with one that exists, or it names
+ *  something that does not exist (an unknown tier): the client's input is wrong. */
 export interface RegistryFailure {
-  error: "not_found" | "conflict";
+  error: "not_found" | "conflict" | "invalid";
   message: string;
 }
 
@@ -15,4 +16,8 @@ export const notFound = (message: string): RegistryResult<never> => ({
 export const conflict = (message: string): RegistryResult<never> => ({
   ok: false,
   failure: { error: "conflict", message },
+});
+export const invalid = (message: string): RegistryResult<never> => ({
+  ok: false,
+  failure: { error: "invalid", message },
 });

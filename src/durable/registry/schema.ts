@@ -1,3 +1,4 @@
+import { DEFAULT_TIERS, UNLIMITED } from "../../core/tiers";
 import type { Migration } from "../migrations";
 
 const REGISTRY_SCHEMA_1 = `
@@ -77,6 +78,19 @@ CREATE TABLE IF NOT EXISTS used_assertions (
 CREATE INDEX IF NOT EXISTS used_assertions_expiry ON used_assertions (expires_at);
 `;
 
+/** Throttling tiers (README "Throttling"): name unique regardless of case; request_count and unit_time are NULL only
+ *  for Unlimited. */
+const TIERS = `
+CREATE TABLE IF NOT EXISTS tiers (
+  name TEXT PRIMARY KEY COLLATE NOCASE,
+  request_count INTEGER,
+  unit_time INTEGER,
+  stop_on_quota_reach INTEGER NOT NULL DEFAULT 1,
+  description TEXT,
+  created_at INTEGER NOT NULL
+);
+`;
+
 /**
  * The registry's SQLite schema, as numbered migrations (src/durable/migrations.ts): every table and column of
  * it is spelled here. Released entries are never edited; a change is a new entry at the end.
@@ -98,6 +112,29 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   (sql) => sql.exec(TRUSTED_ISSUERS),
   // 4: an API's own CORS origins (null: the gateway's CORS_ALLOWED_ORIGINS).
   (sql) => sql.exec("ALTER TABLE apis ADD COLUMN cors_origins TEXT"),
+  // 5: throttling tiers with WSO2 API Manager 1.10's defaults, and an application's tier. Subscription tiers were
+  //    free labels before (nothing enforced them): a label naming a tier takes its spelling, any other becomes
+  //    Unlimited, so that every tier named exists and nothing that passed before is refused now.
+  (sql) => {
+    sql.exec(TIERS);
+    for (const tier of DEFAULT_TIERS) {
+      sql.exec(
+        `INSERT OR IGNORE INTO tiers (name, request_count, unit_time, stop_on_quota_reach, description, created_at)
+         VALUES (?, ?, ?, ?, ?, 0)`,
+        tier.name,
+        tier.requestCount,
+        tier.unitTime,
+        tier.stopOnQuotaReach ? 1 : 0,
+        tier.description,
+      );
+    }
+    sql.exec(
+      `UPDATE subscriptions SET tier = COALESCE(
+         (SELECT name FROM tiers WHERE tiers.name = subscriptions.tier COLLATE NOCASE), ?)`,
+      UNLIMITED,
+    );
+    sql.exec(`ALTER TABLE applications ADD COLUMN tier TEXT NOT NULL DEFAULT '${UNLIMITED}'`);
+  },
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;
