@@ -2,7 +2,6 @@ import { Hono } from "hono";
 import { importJWK, type JWK } from "jose";
 import { registryStub } from "../durable/names";
 import type { TrustedIssuerInput } from "../durable/registry/trusted-issuers";
-import type { Env } from "../env";
 import { AdminError, unwrap } from "../errors/admin-error";
 import { httpUrl, type JsonObject, optionalString, readJson, requiredString } from "./input";
 

@@ -1,5 +1,4 @@
 import { kvKeys } from "../core/cache-keys";
-import type { Env } from "../env";
 import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable } from "./facts";
 
 /** What one gateway call found in KV; null where nothing (or nothing readable) was there. */

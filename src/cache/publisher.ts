@@ -1,7 +1,6 @@
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord } from "../core/client-record";
 import type { TierPolicy } from "../core/tiers";
-import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, staleAtFor } from "./cache-policy";
 import {
   buildKeyFacts,

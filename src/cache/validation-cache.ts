@@ -1,5 +1,4 @@
 import { kvKeys } from "../core/cache-keys";
-import type { Env } from "../env";
 import { cacheEnabled, kvExpirationTtl, revocationMarkerTtl, staleAtFor } from "./cache-policy";
 import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./facts";
 

@@ -6,7 +6,6 @@ import { readConfig } from "../core/config";
 import { Refusal, refuse } from "../core/oauth-failure";
 import type { TokenRoute } from "../core/token-format";
 import { hashSecret } from "../crypto/secrets";
-import type { Env } from "../env";
 import { migrate } from "./migrations";
 import { ClientAuthentication } from "./shard/authentication";
 import { CleanupAlarm } from "./shard/cleanup";

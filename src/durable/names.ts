@@ -1,5 +1,4 @@
 import { shardName, type TokenRoute } from "../core/token-format";
-import type { Env } from "../env";
 
 /** The registry is one named object: the directory of users, applications, keys, APIs and subscriptions. */
 export const REGISTRY_NAME = "registry";

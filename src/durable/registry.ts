@@ -9,7 +9,6 @@ import { userShard } from "../core/shard-routing";
 import { UNLIMITED } from "../core/tiers";
 import type { PasswordHash } from "../crypto/password";
 import { randomSecret } from "../crypto/secrets";
-import type { Env } from "../env";
 import { migrate } from "./migrations";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";

@@ -1,7 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from "jose";
 import { sealPrivateKey, unsealPrivateKey, wrappingSecret } from "../crypto/key-wrap";
-import type { Env } from "../env";
 import { migrate } from "./migrations";
 import { type PublicJwk, SIGNING_ALG, type SigningKeyView, type SigningLease } from "./signing/protocol";
 import { type KeyRow, KeyTable, SIGNING_MIGRATIONS } from "./signing/schema";

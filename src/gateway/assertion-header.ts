@@ -1,5 +1,4 @@
 import type { Config } from "../core/config";
-import type { Env } from "../env";
 import { GatewayError } from "../errors/gateway-error";
 import { signedAssertion } from "../signing/assertion";
 import type { AuthorizedCall } from "./authorize";

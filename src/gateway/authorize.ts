@@ -6,7 +6,6 @@ import type { Config } from "../core/config";
 import { parseTokenRoute, type TokenRoute } from "../core/token-format";
 import { hashSecret } from "../crypto/secrets";
 import { registryStub, shardStub } from "../durable/names";
-import type { Env } from "../env";
 import { GatewayError } from "../errors/gateway-error";
 import { type PresentedToken, readBearerToken } from "./bearer";
 import { checkDomain, type DomainRefusal } from "./domains";

@@ -1,6 +1,5 @@
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "../crypto/secrets";
-import type { Env } from "../env";
 import { AdminError } from "../errors/admin-error";
 
 /** True when `authorization` is `Bearer <ADMIN_TOKEN>` (compared in constant time). */

@@ -1,6 +1,5 @@
 import { createMiddleware } from "hono/factory";
 import { type Config, readConfig } from "../core/config";
-import type { Env } from "../env";
 
 /** What every handler finds on `c.var`: the configuration, read once per request. */
 export interface AppEnv {

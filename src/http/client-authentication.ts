@@ -1,6 +1,5 @@
 import { createMiddleware } from "hono/factory";
 import type { Config } from "../core/config";
-import type { Env } from "../env";
 import { invalidClient, OAuthError } from "../errors/oauth-error";
 import { lookupClient } from "../services/client-directory";
 import type { PresentedClient } from "../services/presented-client";

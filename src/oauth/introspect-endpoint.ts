@@ -3,7 +3,6 @@ import { jsonResponse, NO_STORE } from "../core/responses";
 import { parseTokenRoute } from "../core/token-format";
 import { shardStub } from "../durable/names";
 import type { Introspection } from "../durable/shard/protocol";
-import type { Env } from "../env";
 import type { ClientOrOperatorEnv } from "../http/client-authentication";
 import { requireParam } from "../http/form";
 import { lookupClient } from "../services/client-directory";

@@ -1,6 +1,5 @@
 import { hashPassword, type PasswordHash, verifyPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
-import type { Env } from "../env";
 import { OAuthError } from "../errors/oauth-error";
 
 /**

@@ -1,7 +1,6 @@
 import { kvKeys } from "../core/cache-keys";
 import { registryStub } from "../durable/names";
 import type { ClientRouting } from "../durable/registry";
-import type { Env } from "../env";
 
 /** How long an isolate trusts what it learned about a consumer key. Changes of shard count never happen. */
 const KNOWN_TTL_MS = 60_000;

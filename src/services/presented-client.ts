@@ -4,7 +4,6 @@ import { randomShard } from "../core/shard-routing";
 import { parseTokenRoute, type TokenRoute } from "../core/token-format";
 import { shardStub } from "../durable/names";
 import type { ClientRouting } from "../durable/registry";
-import type { Env } from "../env";
 import { settle } from "./shard-result";
 
 /**

@@ -1,7 +1,6 @@
 import { purgeValidation } from "../cache/validation-cache";
 import type { Config } from "../core/config";
 import type { ShardResult } from "../durable/shard/protocol";
-import type { Env } from "../env";
 import { OAuthError } from "../errors/oauth-error";
 
 /**

@@ -1,7 +1,6 @@
 import type { KeyType } from "../core/client-record";
 import type { Config } from "../core/config";
 import { signerFor } from "../durable/signing/signer";
-import type { Env } from "../env";
 
 /** WSO2's claim dialect (`ConsumerDialectURI`). */
 export const WSO2_DIALECT = "http://wso2.org/claims/";

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { jsonResponse } from "../core/responses";
 import { signingKeysStub } from "../durable/names";
 import { JWKS_MAX_AGE_SECONDS } from "../durable/signing/protocol";
-import type { Env } from "../env";
 import { OAuthError } from "../errors/oauth-error";
 
 export const JWKS_PATH = "/.well-known/jwks.json";

@@ -3,7 +3,6 @@ import type { ClientRecord } from "../../core/client-record";
 import { refuse } from "../../core/oauth-failure";
 import type { TokenRoute } from "../../core/token-format";
 import { hashSecret, timingSafeEqual } from "../../crypto/secrets";
-import type { Env } from "../../env";
 import { type FailureState, lockedFor, recordFailure } from "../lockout";
 import { shardStub } from "../names";
 import type { ClientTable } from "./client-table";

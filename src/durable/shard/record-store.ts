@@ -1,6 +1,5 @@
 import type { ClientRecord } from "../../core/client-record";
 import type { TokenRoute } from "../../core/token-format";
-import type { Env } from "../../env";
 import { registryStub } from "../names";
 import type { ClientTable } from "./client-table";
 

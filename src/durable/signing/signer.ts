@@ -1,7 +1,6 @@
 import { type JWTPayload, SignJWT } from "jose";
 import type { Config } from "../../core/config";
 import { unsealPrivateKey, wrappingSecret } from "../../crypto/key-wrap";
-import type { Env } from "../../env";
 import { signingKeysStub } from "../names";
 import { JWKS_MAX_AGE_SECONDS, SIGNING_ALG, type SigningLease } from "./protocol";
 

@@ -3,7 +3,6 @@ import { isConsumerKey, type TokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import type { ClientRouting } from "../../durable/registry";
 import type { AuthorizationClient } from "../../durable/shard/protocol";
-import type { Env } from "../../env";
 import { lookupClient } from "../../services/client-directory";
 
 export interface KnownClient {

@@ -1,7 +1,6 @@
 import { base64url, fromBase64url, fromUtf8, utf8 } from "../../crypto/encoding";
 import { randomSecret } from "../../crypto/secrets";
 import { registryStub } from "../../durable/names";
-import type { Env } from "../../env";
 
 /**
  * CSRF protection of the login and consent forms (RFC 6749 §10.12, §10.13; OWASP "signed double-submit

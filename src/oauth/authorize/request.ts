@@ -1,6 +1,5 @@
 import { type OAuthErrorCode, Refusal } from "../../core/oauth-failure";
 import { grantScope } from "../../core/scope";
-import type { Env } from "../../env";
 import { findAuthorizationClient } from "./client";
 import {
   type AuthorizationErrorCode,

@@ -1,6 +1,5 @@
 import type { Config } from "../../core/config";
 import type { TokenResponseBody } from "../../durable/shard/protocol";
-import type { Env } from "../../env";
 import type { FormParams } from "../../http/form";
 import type { PresentedClient } from "../../services/presented-client";
 

@@ -5,7 +5,6 @@ import { userShard } from "../../core/shard-routing";
 import { hashSecret } from "../../crypto/secrets";
 import { registryStub, shardStub } from "../../durable/names";
 import type { TrustedIssuerView } from "../../durable/registry/trusted-issuers";
-import type { Env } from "../../env";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
 import { settle } from "../../services/shard-result";

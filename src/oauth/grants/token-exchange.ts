@@ -4,7 +4,6 @@ import { userShard } from "../../core/shard-routing";
 import { parseTokenRoute } from "../../core/token-format";
 import { registryStub, shardStub } from "../../durable/names";
 import type { SubjectToken } from "../../durable/shard/protocol";
-import type { Env } from "../../env";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
 import { lookupClient } from "../../services/client-directory";

@@ -1,0 +1,51 @@
+// `npm run check:deploy` (scripts/check-deploy.mjs) refuses a placeholder KV id and an environment that lacks a
+// var, before any bundling: the guard of README "Deploy to Cloudflare".
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { ROOT } from "../e2e/wrangler-dev.mjs";
+
+/** Runs the check against a copy of wrangler.toml changed by `edit`, written beside the real one. */
+function checkEdited(edit) {
+  const dir = mkdtempSync(join(ROOT, ".check-deploy-"));
+  const config = join(dir, "wrangler.toml");
+  const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
+  writeFileSync(config, edit(original).replace('main = "src/index.ts"', 'main = "../src/index.ts"'));
+  try {
+    return spawnSync(process.execPath, [join(ROOT, "scripts/check-deploy.mjs")], {
+      cwd: ROOT,
+      env: { ...process.env, EKM_WRANGLER_CONFIG: config, WRANGLER_SEND_METRICS: "false" },
+      encoding: "utf8",
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("a placeholder KV id fails the deploy check in every environment", () => {
+  const result = checkEdited((toml) =>
+    toml.replaceAll(
+      'binding = "VALIDATION_CACHE"',
+      'binding = "VALIDATION_CACHE"\nid = "00000000000000000000000000000000"',
+    ),
+  );
+  assert.equal(result.status, 1, result.stdout + result.stderr);
+  for (const where of ["top level", "[env.staging]", "[env.production]"]) {
+    assert.match(
+      result.stderr,
+      new RegExp(`${where.replace(/[[\]]/g, "\\$&")}: KV binding VALIDATION_CACHE`),
+    );
+  }
+  assert.doesNotMatch(result.stdout, /bundles/);
+});
+
+test("an environment without one of the top-level vars fails the deploy check", () => {
+  const result = checkEdited((toml) => {
+    const at = toml.indexOf("[env.production.vars]");
+    return toml.slice(0, at) + toml.slice(at).replace(/^JWT_GENERATION = .*\n/m, "");
+  });
+  assert.equal(result.status, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /\[env\.production\]: vars missing \(not inherited\): JWT_GENERATION/);
+});
