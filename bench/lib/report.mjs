@@ -269,9 +269,10 @@ export function writeReport(path, context) {
     const worst = perShard * spread.maxOverMean;
     const password = byId("password");
     push(
-      `test/durable/shard-spread.test.ts issues ${spread.requests.toLocaleString("en-US")} password-grant tokens through the real`,
-      `/token endpoint for one client (default N = ${n} shards) and ${spread.users.toLocaleString("en-US")} distinct users, then counts the`,
-      `tokens each shard instance holds: min ${spread.min}, mean ${fixed(spread.mean, 1)}, max ${spread.max};`,
+      `test/durable/shard-spread.test.ts routes ${spread.users.toLocaleString("en-US")} distinct users of one client (default N = ${n}`,
+      `shards) with the production routing function, and issues ${spread.issued.toLocaleString("en-US")} of them password-grant tokens through`,
+      "the real /token endpoint, checking that each shard instance holds exactly the tokens the function assigned to",
+      `it. Users per shard: min ${spread.min}, mean ${fixed(spread.mean, 1)}, max ${spread.max};`,
       `max/mean = **${fixed(spread.maxOverMean, 3)}** (the test asserts < 1.3; ${spread.passed ? "passed" : "FAILED"}).`,
       "",
       "A Durable Object instance is single-threaded: on Cloudflare one serves on the order of 1,000 simple requests",
