@@ -1,140 +1,115 @@
-import { Hono } from "hono";
-import type { AccessTokenFormat, KeyType } from "../core/client-record";
+import type { z } from "@hono/zod-openapi";
 import { canonicalUserName } from "../core/identity";
 import { NO_STORE } from "../core/responses";
 import { randomShard } from "../core/shard-routing";
 import { UNLIMITED } from "../core/tiers";
-import { MAX_SHARDS } from "../core/token-format";
 import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
 import { AdminError, unwrap } from "../errors/admin-error";
 import { OAuthError } from "../errors/oauth-error";
-import type { AppEnv } from "../http/app-env";
 import { issuerOf } from "../oauth/metadata";
 import { settle } from "../services/shard-result";
+import { adminRouter } from "./admin-app";
 import {
-  callbackUrl,
-  type JsonObject,
-  optionalBoolean,
-  optionalInteger,
-  optionalString,
-  optionalStringList,
-  readJson,
-  requiredString,
-} from "./input";
-import { optionalTierName } from "./tier-input";
+  type ApplicationChanges,
+  createApplication,
+  deleteApplication,
+  getApplication,
+  listApplications,
+  regenerateSecret,
+  regenerateToken,
+  updateApplication,
+} from "./schemas/applications";
 
-const MAX_VALIDITY = 10 * 365 * 24 * 3600;
+type Settings = z.output<typeof ApplicationChanges>;
 
-function keyTypeOf(raw: string): KeyType {
-  const upper = raw.toUpperCase();
-  if (upper !== "PRODUCTION" && upper !== "SANDBOX")
-    throw new AdminError(404, "not_found", "key type is PRODUCTION or SANDBOX");
-  return upper;
-}
-
-/** `accessTokenValidity` (seconds; negative = never expires), also accepted as WSO2's `validityPeriod`. */
-function validity(body: JsonObject): number | null | undefined {
+/** `accessTokenValidity` (null: back to the default), else WSO2's `validityPeriod`; undefined: not given. */
+function validity(body: Settings): number | null | undefined {
   if (body.accessTokenValidity === null) return null;
-  const name = body.accessTokenValidity !== undefined ? "accessTokenValidity" : "validityPeriod";
-  return optionalInteger(body, name, -MAX_VALIDITY, MAX_VALIDITY);
-}
-
-/** `accessTokenFormat`: `"opaque"` (default) or `"JWT"` (RFC 9068), any letter case. */
-function accessTokenFormat(body: JsonObject): AccessTokenFormat | undefined {
-  const value = optionalString(body, "accessTokenFormat", 10);
-  if (value === undefined) return undefined;
-  if (value.toLowerCase() === "jwt") return "JWT";
-  if (value.toLowerCase() === "opaque") return "opaque";
-  throw new AdminError(400, "invalid_request", 'accessTokenFormat must be "opaque" or "JWT"');
+  return body.accessTokenValidity ?? body.validityPeriod ?? undefined;
 }
 
 /** Allowed domains; empty, or WSO2's "All", means every domain. */
-function allowedDomains(body: JsonObject): string[] | undefined {
-  const list = optionalStringList(body, "allowedDomains");
+function allowedDomains(body: Settings): string[] | undefined {
+  const list = body.allowedDomains ?? undefined;
   if (!list) return undefined;
   return list.some((domain) => domain.toLowerCase() === "all")
     ? []
     : list.map((domain) => domain.toLowerCase());
 }
 
-function callbackUrls(body: JsonObject): string[] | undefined {
-  const many = optionalStringList(body, "callbackUrls");
-  const one = optionalString(body, "callbackUrl", 2000);
-  const list = many ?? (one !== undefined ? [one] : undefined);
-  return list?.map((url, i) => callbackUrl(url, `callbackUrls[${i}]`));
+function callbackUrls(body: Settings): string[] | undefined {
+  return body.callbackUrls ?? (body.callbackUrl != null ? [body.callbackUrl] : undefined);
+}
+
+/** The settings given in a body, undefined for those not given. */
+function settingsOf(body: Settings) {
+  return {
+    accessTokenValidity: validity(body),
+    accessTokenFormat: body.accessTokenFormat ?? undefined,
+    allowedDomains: allowedDomains(body),
+    callbackUrls: callbackUrls(body),
+    implicitEnabled: body.implicitEnabled ?? undefined,
+    tier: body.tier ?? undefined,
+  };
 }
 
 /** `/admin/applications`: applications, their PRODUCTION and SANDBOX keys, secret and token regeneration. */
-export const applicationRoutes = new Hono<AppEnv>()
-  .post("/", async (c) => {
-    const body = await readJson(c.req.raw);
-    const owner = canonicalUserName(requiredString(body, "owner", 150));
+export const applicationRoutes = adminRouter()
+  .openapi(createApplication, async (c) => {
+    const body = c.req.valid("json");
+    const owner = canonicalUserName(body.owner);
     if (!owner)
       throw new AdminError(
         400,
         "invalid_request",
         "owner must be a user name such as alice or alice@carbon.super",
       );
+    const settings = settingsOf(body);
     const created = unwrap(
       await registryStub(c.env).createApplication({
-        name: requiredString(body, "name", 100),
+        name: body.name,
         owner,
-        accessTokenValidity: validity(body) ?? null,
-        accessTokenFormat: accessTokenFormat(body) ?? "opaque",
-        allowedDomains: allowedDomains(body) ?? [],
-        callbackUrls: callbackUrls(body) ?? [],
-        implicitEnabled: optionalBoolean(body, "implicitEnabled") ?? true,
-        shards: optionalInteger(body, "shards", 1, MAX_SHARDS) ?? DEFAULT_SHARDS,
-        tier: optionalTierName(body) ?? UNLIMITED,
+        accessTokenValidity: settings.accessTokenValidity ?? null,
+        accessTokenFormat: settings.accessTokenFormat ?? "opaque",
+        allowedDomains: settings.allowedDomains ?? [],
+        callbackUrls: settings.callbackUrls ?? [],
+        implicitEnabled: settings.implicitEnabled ?? true,
+        shards: body.shards ?? DEFAULT_SHARDS,
+        tier: settings.tier ?? UNLIMITED,
       }),
     );
     return c.json(created, 201, { ...NO_STORE, Location: `/admin/applications/${created.id}` });
   })
-  .get("/", async (c) => {
-    const ownerParam = c.req.query("owner");
+  .openapi(listApplications, async (c) => {
+    const ownerParam = c.req.valid("query").owner;
     const owner = ownerParam ? canonicalUserName(ownerParam) : null;
-    return c.json(await registryStub(c.env).listApplications(owner));
+    return c.json(await registryStub(c.env).listApplications(owner), 200);
   })
-  .get("/:id", async (c) => c.json(unwrap(await registryStub(c.env).getApplication(c.req.param("id")))))
-  .on(["PUT", "PATCH"], "/:id", async (c) => {
-    const body = await readJson(c.req.raw);
-    if (body.owner !== undefined || body.shards !== undefined) {
-      throw new AdminError(400, "invalid_request", "owner and shards cannot be changed");
-    }
-    const changes = {
-      name: optionalString(body, "name", 100),
-      accessTokenValidity: validity(body),
-      accessTokenFormat: accessTokenFormat(body),
-      allowedDomains: allowedDomains(body),
-      callbackUrls: callbackUrls(body),
-      implicitEnabled: optionalBoolean(body, "implicitEnabled"),
-      tier: optionalTierName(body),
-    };
-    const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
-    return c.json(unwrap(await registryStub(c.env).updateApplication(c.req.param("id"), defined)));
-  })
-  .delete("/:id", async (c) => {
-    unwrap(await registryStub(c.env).deleteApplication(c.req.param("id")));
+  .openapi(getApplication, async (c) =>
+    c.json(unwrap(await registryStub(c.env).getApplication(c.req.valid("param").id)), 200),
+  )
+  .openapi(updateApplication("put"), async (c) =>
+    c.json(await update(c.env, c.req.valid("param").id, c.req.valid("json")), 200),
+  )
+  .openapi(updateApplication("patch"), async (c) =>
+    c.json(await update(c.env, c.req.valid("param").id, c.req.valid("json")), 200),
+  )
+  .openapi(deleteApplication, async (c) => {
+    unwrap(await registryStub(c.env).deleteApplication(c.req.valid("param").id));
     return c.body(null, 204);
   })
-  .post("/:id/keys/:keyType/regenerate-secret", async (c) => {
-    const keyType = keyTypeOf(c.req.param("keyType"));
-    return c.json(
-      unwrap(await registryStub(c.env).regenerateSecret(c.req.param("id"), keyType)),
-      200,
-      NO_STORE,
-    );
+  .openapi(regenerateSecret, async (c) => {
+    const { id, keyType } = c.req.valid("param");
+    return c.json(unwrap(await registryStub(c.env).regenerateSecret(id, keyType)), 200, NO_STORE);
   })
-  .post("/:id/keys/:keyType/regenerate-token", async (c) => {
+  .openapi(regenerateToken, async (c) => {
     // WSO2 Store's "Re-generate": revoke the key's application tokens, then issue a new one.
-    const keyType = keyTypeOf(c.req.param("keyType"));
-    const hasBody = (c.req.header("content-length") ?? "0") !== "0" || c.req.header("content-type");
-    const body = hasBody ? await readJson(c.req.raw) : {};
-    const scope = optionalString(body, "scope", 1000) ?? null;
+    const { id, keyType } = c.req.valid("param");
+    const scope = c.req.valid("json").scope ?? null;
     const registry = registryStub(c.env);
-    const { consumerKey } = unwrap(await registry.revokeApplicationTokens(c.req.param("id"), keyType));
-    const app = unwrap(await registry.getApplication(c.req.param("id")));
+    const { consumerKey } = unwrap(await registry.revokeApplicationTokens(id, keyType));
+    const app = unwrap(await registry.getApplication(id));
     const route = { consumerKey, shard: randomShard(app.shards) };
     const token = await settle(
       c.env,
@@ -155,3 +130,9 @@ export const applicationRoutes = new Hono<AppEnv>()
     });
     return c.json(token, 200, NO_STORE);
   });
+
+async function update(env: Env, id: string, body: Settings) {
+  const changes = { name: body.name ?? undefined, ...settingsOf(body) };
+  const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
+  return unwrap(await registryStub(env).updateApplication(id, defined));
+}

@@ -1,27 +1,74 @@
-import { Hono } from "hono";
+import type { z } from "@hono/zod-openapi";
 import { registryStub } from "../durable/names";
-import { unwrap } from "../errors/admin-error";
-import type { AppEnv } from "../http/app-env";
-import { readJson } from "./input";
-import { newTier, tierChanges, tierName } from "./tier-input";
+import type { TierChanges } from "../durable/registry/tiers";
+import { AdminError, unwrap } from "../errors/admin-error";
+import { adminRouter } from "./admin-app";
+import {
+  createTier,
+  deleteTier,
+  getTier,
+  listTiers,
+  type TierChanges as TierChangesBody,
+  updateTier,
+} from "./schemas/tiers";
+
+/** The changes given, refusing a `name` other than the path's (a tier is not renamed). */
+function changesFor(name: string, body: z.output<typeof TierChangesBody>): TierChanges {
+  if (
+    body.name !== undefined &&
+    (typeof body.name !== "string" || body.name.toLowerCase() !== name.toLowerCase())
+  ) {
+    throw new AdminError(
+      400,
+      "invalid_request",
+      "a tier cannot be renamed: create a new one and move its users",
+    );
+  }
+  const changes: TierChanges = {
+    requestCount: body.requestCount,
+    unitTime: body.unitTime,
+    stopOnQuotaReach: body.stopOnQuotaReach ?? undefined,
+    description: body.description,
+  };
+  return Object.fromEntries(
+    Object.entries(changes).filter(([, value]) => value !== undefined),
+  ) as TierChanges;
+}
 
 /** `/admin/tiers`: throttling tiers (README "Throttling"). */
-export const tierRoutes = new Hono<AppEnv>()
-  .get("/", async (c) => c.json(await registryStub(c.env).listTiers()))
-  .post("/", async (c) => {
-    const input = newTier(await readJson(c.req.raw));
-    const created = unwrap(await registryStub(c.env).createTier(input));
+export const tierRoutes = adminRouter()
+  .openapi(listTiers, async (c) => c.json(await registryStub(c.env).listTiers(), 200))
+  .openapi(createTier, async (c) => {
+    const body = c.req.valid("json");
+    const created = unwrap(
+      await registryStub(c.env).createTier({
+        name: body.name,
+        requestCount: body.requestCount,
+        unitTime: body.unitTime,
+        stopOnQuotaReach: body.stopOnQuotaReach ?? true,
+        description: body.description ?? null,
+      }),
+    );
     return c.json(created, 201, { Location: `/admin/tiers/${encodeURIComponent(created.name)}` });
   })
-  .get("/:name", async (c) =>
-    c.json(unwrap(await registryStub(c.env).getTier(tierName(c.req.param("name"), "tier name")))),
+  .openapi(getTier, async (c) =>
+    c.json(unwrap(await registryStub(c.env).getTier(c.req.valid("param").name)), 200),
   )
-  .on(["PUT", "PATCH"], "/:name", async (c) => {
-    const name = tierName(c.req.param("name"), "tier name");
-    const changes = tierChanges(await readJson(c.req.raw), name);
-    return c.json(unwrap(await registryStub(c.env).updateTier(name, changes)));
+  .openapi(updateTier("put"), async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(
+      unwrap(await registryStub(c.env).updateTier(name, changesFor(name, c.req.valid("json")))),
+      200,
+    );
   })
-  .delete("/:name", async (c) => {
-    unwrap(await registryStub(c.env).deleteTier(tierName(c.req.param("name"), "tier name")));
+  .openapi(updateTier("patch"), async (c) => {
+    const { name } = c.req.valid("param");
+    return c.json(
+      unwrap(await registryStub(c.env).updateTier(name, changesFor(name, c.req.valid("json")))),
+      200,
+    );
+  })
+  .openapi(deleteTier, async (c) => {
+    unwrap(await registryStub(c.env).deleteTier(c.req.valid("param").name));
     return c.body(null, 204);
   });

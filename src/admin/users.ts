@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import {
   canonicalUserName,
   DEFAULT_TENANT,
@@ -9,10 +8,8 @@ import {
 import { hashPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
 import { AdminError, unwrap } from "../errors/admin-error";
-import type { AppEnv } from "../http/app-env";
-import { optionalString, readJson, requiredString } from "./input";
-
-const MAX_PASSWORD = 256;
+import { adminRouter } from "./admin-app";
+import { changePassword, createUser, deleteUser, getUser, listUsers } from "./schemas/users";
 
 function userPath(raw: string): string {
   // Hono has already percent-decoded the path parameter.
@@ -21,22 +18,13 @@ function userPath(raw: string): string {
   return username;
 }
 
-function password(body: Record<string, unknown>): string {
-  const value = body.password;
-  if (typeof value !== "string" || value.length === 0)
-    throw new AdminError(400, "invalid_request", "password is required");
-  if (value.length > MAX_PASSWORD)
-    throw new AdminError(400, "invalid_request", `password must be at most ${MAX_PASSWORD} characters`);
-  return value;
-}
-
 /** `/admin/users`: the user store (tenant default carbon.super, user-store domain default PRIMARY). */
-export const userRoutes = new Hono<AppEnv>()
-  .post("/", async (c) => {
-    const body = await readJson(c.req.raw);
-    const user = parseUserName(requiredString(body, "username", 100), {
-      tenant: optionalString(body, "tenant", 100) ?? DEFAULT_TENANT,
-      userStoreDomain: optionalString(body, "userStoreDomain", 50) ?? PRIMARY_DOMAIN,
+export const userRoutes = adminRouter()
+  .openapi(createUser, async (c) => {
+    const body = c.req.valid("json");
+    const user = parseUserName(body.username, {
+      tenant: body.tenant ?? DEFAULT_TENANT,
+      userStoreDomain: body.userStoreDomain ?? PRIMARY_DOMAIN,
     });
     if (!user) {
       throw new AdminError(
@@ -51,23 +39,26 @@ export const userRoutes = new Hono<AppEnv>()
         name: user.name,
         tenant: user.tenant,
         userStoreDomain: user.userStoreDomain,
-        password: await hashPassword(password(body)),
+        password: await hashPassword(body.password),
       }),
     );
     return c.json(created, 201, { Location: `/admin/users/${encodeURIComponent(created.username)}` });
   })
-  .get("/", async (c) => c.json(await registryStub(c.env).listUsers()))
-  .get("/:username", async (c) =>
-    c.json(unwrap(await registryStub(c.env).getUser(userPath(c.req.param("username"))))),
+  .openapi(listUsers, async (c) => c.json(await registryStub(c.env).listUsers(), 200))
+  .openapi(getUser, async (c) =>
+    c.json(unwrap(await registryStub(c.env).getUser(userPath(c.req.valid("param").username))), 200),
   )
-  .on(["PUT", "PATCH"], "/:username", async (c) => {
-    const username = userPath(c.req.param("username"));
-    const body = await readJson(c.req.raw);
-    return c.json(
-      unwrap(await registryStub(c.env).setUserPassword(username, await hashPassword(password(body)))),
-    );
-  })
-  .delete("/:username", async (c) => {
-    unwrap(await registryStub(c.env).deleteUser(userPath(c.req.param("username"))));
+  .openapi(changePassword("put"), async (c) =>
+    c.json(await setPassword(c.env, c.req.valid("param").username, c.req.valid("json").password), 200),
+  )
+  .openapi(changePassword("patch"), async (c) =>
+    c.json(await setPassword(c.env, c.req.valid("param").username, c.req.valid("json").password), 200),
+  )
+  .openapi(deleteUser, async (c) => {
+    unwrap(await registryStub(c.env).deleteUser(userPath(c.req.valid("param").username)));
     return c.body(null, 204);
   });
+
+async function setPassword(env: Env, rawUsername: string, password: string) {
+  return unwrap(await registryStub(env).setUserPassword(userPath(rawUsername), await hashPassword(password)));
+}
