@@ -181,8 +181,9 @@ export class ClientShard extends DurableObject<Env> {
     return answer(async () => {
       const hash = await hashSecret(request.token);
       const row = this.tokens.find(hash);
-      // A client of the implicit grant has no secret to present: WSO2 lets it revoke such tokens by client_id.
-      const allowPublic = row?.grant_type === "implicit";
+      // RFC 7009 §2.1: a public client has no secret, so it revokes with client_id alone the tokens it obtained
+      // as one: those of the implicit grant (as WSO2 allows) and those of a PKCE code redeemed without a secret.
+      const allowPublic = row !== null && (row.grant_type === "implicit" || isPublicClientGrant(row));
       const record = await this.authentication.authenticate(request.route, request.credentials, allowPublic);
       const presented = { token: request.token, hash, row };
       const revoked = await revokeToken(this.store, record, presented, Date.now());

@@ -60,7 +60,7 @@ export function authorizationServerMetadata(issuer: string): AuthorizationServer
     grant_types_supported: grantTypes,
     response_types_supported: ["code", "token"],
     response_modes_supported: ["query", "fragment"],
-    // `none`: a public client redeems a PKCE-bound code, or revokes an implicit token, with client_id alone.
+    // `none`: a public client redeems a PKCE-bound code, and revokes what it obtained so, with client_id alone.
     token_endpoint_auth_methods_supported: [...clientAuth, "none"],
     revocation_endpoint_auth_methods_supported: [...clientAuth, "none"],
     introspection_endpoint_auth_methods_supported: clientAuth,

@@ -54,6 +54,23 @@ describe("admin API: APIs", () => {
     expect((await admin("POST", "/apis", api({ context: unique("tokens") }))).status).toBe(201);
   });
 
+  it("refuses dot segments in contexts and versions (RFC 3986 §5.2.4), on create and on update", async () => {
+    const contexts = ["../admin", "/../admin", "a/..", "a/../b", "./x", "/.", "..", "x/./y"];
+    for (const context of contexts) {
+      const response = await admin("POST", "/apis", api({ context }));
+      expect(response.status, context).toBe(400);
+      expect(await response.json()).toMatchObject({ error: "invalid_request" });
+    }
+    for (const version of ["..", "."]) {
+      expect((await admin("POST", "/apis", api({ version }))).status, version).toBe(400);
+    }
+    const created = (await (await admin("POST", "/apis", api())).json()) as { id: string };
+    expect((await admin("PATCH", `/apis/${created.id}`, { context: "x/../admin" })).status).toBe(400);
+    expect((await admin("PATCH", `/apis/${created.id}`, { version: ".." })).status).toBe(400);
+    // Dots inside a segment are ordinary characters.
+    expect((await admin("POST", "/apis", api({ context: `${unique("v")}..x/.well` }))).status).toBe(201);
+  });
+
   it("validates its input with 400s", async () => {
     const bad: Array<Record<string, unknown>> = [
       api({ name: undefined }),

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { callApi, echoOf, subscribedCaller } from "../gateway/gateway-helpers";
 import { basic, call, createApp } from "../helpers";
 
 /** Whatever a client sends, the answer is never a 5xx. */
@@ -64,6 +65,21 @@ describe("hostile input never yields a 5xx", () => {
         await response.arrayBuffer();
       }
     }
+    // Dot segments would publish an API at a path no client sends (RFC 3986 §5.2.4): refused, not stored.
+    for (const context of ["../admin", "/../admin", "a/../b", "./x"]) {
+      const response = await call("/admin/apis", {
+        method: "POST",
+        headers: { Authorization: "Bearer test-admin-token", "Content-Type": "application/json" },
+        body: JSON.stringify({
+          name: "dots",
+          context,
+          version: "1.0.0",
+          productionEndpoint: "http://127.0.0.1:9/x",
+        }),
+      });
+      expect(response.status, context).toBe(400);
+      await response.arrayBuffer();
+    }
     const weirdJson = [
       '{"username":{"a":1},"password":"x"}',
       '{"name":"x","owner":"a","accessTokenValidity":1e309}',
@@ -90,5 +106,28 @@ describe("hostile input never yields a 5xx", () => {
         await response.arrayBuffer();
       }
     }
+  });
+
+  it("never lets a client's identity or assertion header reach the backend, however it spells the name", async () => {
+    const { path, accessToken } = await subscribedCaller();
+    // CGI, WSGI and Rack fold `_` and `-` into one name (HTTP_X_EKM_END_USER): each of these would read as ours.
+    const spoofed: Record<string, string> = {
+      X_Ekm_End_User: "evil",
+      "x_ekm_end-user": "evil",
+      "X-Ekm_Application_Id": "evil",
+      x_ekm_consumer_key: "evil",
+      X_EKM_KEY_TYPE: "evil",
+      "x-ekm_anything": "evil",
+      X_JWT_Assertion: "evil",
+      "x-jwt_assertion": "evil",
+      "X-JWT-Assertion": "evil",
+    };
+    const echo = await echoOf(await callApi(path, accessToken, { headers: spoofed }));
+    for (const [name, value] of Object.entries(echo.headers)) {
+      expect(value, name).not.toBe("evil");
+      const folded = name.toLowerCase().replaceAll("_", "-");
+      if (folded.startsWith("x-ekm-") || folded === "x-jwt-assertion") expect(name, name).not.toContain("_");
+    }
+    expect(echo.headers["x-ekm-end-user"]).toBe("admin@carbon.super");
   });
 });

@@ -115,6 +115,21 @@ describe("GET /authorize: the login page", () => {
   });
 });
 
+describe("scopes named after Object.prototype members", () => {
+  it("describes constructor, __proto__ and toString as ordinary scopes on the login and consent pages", async () => {
+    const app = await createApp({ callbackUrl: CALLBACK });
+    const user = await createUser();
+    const scope = "constructor __proto__ toString hasOwnProperty";
+    const login = await openLogin(await codeParams(app.keys.PRODUCTION, { scope }));
+    const consent = await loginToConsent(await codeParams(app.keys.PRODUCTION, { scope }), user);
+    for (const html of [login.html, consent.html]) {
+      expect(html).not.toContain("native code");
+      expect(html).not.toContain("function");
+      expect(html.split("Permission requested by the application").length - 1).toBe(4);
+    }
+  });
+});
+
 describe("GET /authorize: errors before the redirect URI is trusted are shown, never redirected", () => {
   it("missing client_id", async () => {
     await expectErrorPage(await getAuthorize({ response_type: "code", redirect_uri: CALLBACK }), "client_id");

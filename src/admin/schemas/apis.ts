@@ -7,6 +7,11 @@ import { errors, httpUrl, IdParam, jsonBody, jsonResponse, NoContent, text } fro
 const CONTEXT = /^\/[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*$/;
 const VERSION = /^[A-Za-z0-9._-]+$/;
 
+/** RFC 3986 §3.3, §5.2.4: `.` and `..` are dot segments, which clients and proxies remove before sending. */
+function hasDotSegment(path: string): boolean {
+  return path.split("/").some((segment) => segment === "." || segment === "..");
+}
+
 /**
  * `twitter`, `/twitter` and `/twitter/` are the same context: `/twitter`. A context under one of the service's
  * own paths (`/token`, `/admin`, ...) is refused: the gateway only sees paths no other route took.
@@ -16,6 +21,8 @@ const context = text("context", 200)
     const normalized = `/${raw.replace(/^\/+|\/+$/g, "")}`;
     if (!CONTEXT.test(normalized)) {
       ctx.addIssue({ code: "custom", message: "context must be a URL path such as /twitter" });
+    } else if (hasDotSegment(normalized)) {
+      ctx.addIssue({ code: "custom", message: "context must not have . or .. segments (RFC 3986 §5.2.4)" });
     } else if (isReservedContext(normalized)) {
       ctx.addIssue({
         code: "custom",
@@ -28,6 +35,7 @@ const context = text("context", 200)
 
 const version = text("version", 50)
   .regex(VERSION, { error: "version may use letters, digits and . _ - only" })
+  .refine((value) => !hasDotSegment(value), { error: "version must not be . or .. (RFC 3986 §5.2.4)" })
   .openapi({ example: "1.0.0" });
 
 /**

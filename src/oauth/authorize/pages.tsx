@@ -5,11 +5,13 @@ import { PAGE_CSS } from "./styles";
 
 /** Server-rendered pages of the authorization endpoint (login, consent, error), with Hono JSX. */
 
-const SCOPE_DESCRIPTIONS: Record<string, string> = {
-  default: "Call the APIs this application is subscribed to, on your behalf",
-  PRODUCTION: "Use the application's production keys",
-  SANDBOX: "Use the application's sandbox keys",
-};
+/** A Map, not an object literal: a scope named `constructor` or `__proto__` must not find Object.prototype's. */
+const SCOPE_DESCRIPTIONS: ReadonlyMap<string, string> = new Map([
+  ["default", "Call the APIs this application is subscribed to, on your behalf"],
+  ["PRODUCTION", "Use the application's production keys"],
+  ["SANDBOX", "Use the application's sandbox keys"],
+]);
+const OTHER_SCOPE = "Permission requested by the application";
 
 export const LOGIN_ACTION = "/authorize/login";
 export const CONSENT_ACTION = "/authorize/consent";
@@ -52,7 +54,7 @@ const Scopes: FC<{ scope: string }> = ({ scope }) => (
       .map((item) => (
         <li>
           <code>{item}</code>
-          <span>{SCOPE_DESCRIPTIONS[item] ?? "Permission requested by the application"}</span>
+          <span>{SCOPE_DESCRIPTIONS.get(item) ?? OTHER_SCOPE}</span>
         </li>
       ))}
   </ul>
