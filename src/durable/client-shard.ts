@@ -33,6 +33,7 @@ import { ClientRecordStore } from "./shard/record-store";
 import { revokeToken } from "./shard/revocation";
 import { rotateRefreshToken } from "./shard/rotation";
 import { TokenTable } from "./shard/schema";
+import { SpentForms } from "./shard/spent-forms";
 import { signerFor } from "./signing/signer";
 
 /**
@@ -54,17 +55,19 @@ export class ClientShard extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage, SHARD_MIGRATIONS);
     this.tokens = new TokenTable(ctx.storage.sql);
+    const forms = new SpentForms(ctx.storage.sql);
     const config = readConfig(env);
     this.store = {
       config,
       tokens: this.tokens,
+      forms,
       signer: signerFor(env, config),
       transaction: (fn) => ctx.storage.transactionSync(fn),
     };
     const clients = new ClientTable(ctx.storage.sql);
     this.records = new ClientRecordStore(env, clients);
     this.authentication = new ClientAuthentication(env, clients, this.records);
-    this.cleanup = new CleanupAlarm(ctx.storage, this.tokens);
+    this.cleanup = new CleanupAlarm(ctx.storage, this.tokens, forms);
   }
 
   // ---- the key's record and its lockout -----------------------------------------------------------------

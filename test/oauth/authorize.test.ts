@@ -548,6 +548,37 @@ describe("the consent form", () => {
     expect(JSON.stringify(rows)).not.toContain(code.split(".")[2]);
   });
 
+  it("works once: a second submission of the same form gets an error page and no second code", async () => {
+    const app = await createApp({ callbackUrl: CALLBACK });
+    const user = await createUser();
+    const consent = await loginToConsent(await codeParams(app.keys.PRODUCTION), user);
+    const first = await submitConsent(consent, "approve");
+    expect(first.status, await first.clone().text()).toBe(303);
+    expect(responseParams(first).get("code")).toBeTruthy();
+    const second = await submitConsent(consent, "approve");
+    const html = await second.text();
+    expect(second.status).toBe(400);
+    expect(second.headers.get("location")).toBeNull();
+    expect(html).toContain("already submitted");
+    const shard = fnv1a(user.canonical) % 16;
+    const codes = await runInDurableObject(
+      shardStub(env, { consumerKey: app.keys.PRODUCTION.consumerKey, shard }),
+      (_instance, state) =>
+        state.storage.sql.exec("SELECT COUNT(*) AS n FROM tokens WHERE kind = 'code'").one().n,
+    );
+    expect(codes).toBe(1);
+  });
+
+  it("works once under concurrency: of 8 parallel submissions exactly one gets a code", async () => {
+    const app = await createApp({ callbackUrl: CALLBACK });
+    const user = await createUser();
+    const consent = await loginToConsent(await codeParams(app.keys.PRODUCTION), user);
+    const answers = await Promise.all(Array.from({ length: 8 }, () => submitConsent(consent, "approve")));
+    expect(answers.filter((answer) => answer.status === 303)).toHaveLength(1);
+    expect(answers.filter((answer) => answer.status === 400)).toHaveLength(7);
+    for (const answer of answers) await answer.arrayBuffer();
+  });
+
   it("re-checks the registration: a callback URL removed meanwhile is not used", async () => {
     const app = await createApp({ callbackUrl: CALLBACK });
     const user = await createUser();
@@ -617,6 +648,23 @@ describe("the implicit grant (response_type=token)", () => {
     expect(revoked.headers.get("AuthorizedUser")).toBe(user.canonical);
     expect(revoked.headers.get("RevokedRefreshToken")).toBeNull();
     expect(await introspectAsAdmin(accessToken)).toEqual({ active: false });
+  });
+
+  it("a consent form answers with one token only, also when submitted twice", async () => {
+    const app = await createApp({ callbackUrl: CALLBACK });
+    const user = await createUser();
+    const consent = await implicitLogin(app.keys.PRODUCTION, user);
+    const [a, b] = await Promise.all([submitConsent(consent, "approve"), submitConsent(consent, "approve")]);
+    expect([a.status, b.status].sort()).toEqual([303, 400]);
+    const third = await submitConsent(consent, "approve");
+    expect(third.status).toBe(400);
+    for (const response of [a, b, third]) await response.arrayBuffer();
+    const route = { consumerKey: app.keys.PRODUCTION.consumerKey, shard: fnv1a(user.canonical) % 16 };
+    const issued = await runInDurableObject(
+      shardStub(env, route),
+      (_i, state) => state.storage.sql.exec("SELECT COUNT(*) AS n FROM tokens").one().n,
+    );
+    expect(issued).toBe(1);
   });
 
   it("client_id alone cannot revoke a token of another grant", async () => {

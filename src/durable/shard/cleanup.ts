@@ -1,10 +1,11 @@
 import type { TokenTable } from "./schema";
+import type { SpentForms } from "./spent-forms";
 
 /** Clean-ups are batched: at most one alarm a minute. */
 const MIN_INTERVAL_MS = 60_000;
 
 /**
- * The shard's clean-up alarm: deletes expired, revoked and spent rows whose retention has passed, so the
+ * The shard's clean-up alarm: deletes expired, revoked and spent rows whose retention has passed, and expired consent-form nonces, so the
  * table does not grow without bound, then re-arms itself for the next row due.
  */
 export class CleanupAlarm {
@@ -13,6 +14,7 @@ export class CleanupAlarm {
   constructor(
     private readonly storage: DurableObjectStorage,
     private readonly tokens: TokenTable,
+    private readonly forms: SpentForms,
   ) {}
 
   /** Makes sure a clean-up runs no later than about `at` (epoch ms); null: nothing to clean. */
@@ -32,8 +34,15 @@ export class CleanupAlarm {
 
   /** The alarm handler. */
   async run(): Promise<void> {
-    this.tokens.purge(Date.now());
+    const now = Date.now();
+    this.tokens.purge(now);
+    this.forms.purge(now);
     this.alarmAt = null;
-    await this.schedule(this.tokens.nextPurge());
+    await this.schedule(earliest(this.tokens.nextPurge(), this.forms.nextPurge()));
   }
+}
+
+function earliest(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  return b === null ? a : Math.min(a, b);
 }

@@ -2,7 +2,7 @@ import type { OAuthFailure } from "../../core/oauth-failure";
 import { mintToken } from "../../core/token-format";
 import { base64url, utf8 } from "../../crypto/encoding";
 import { hashSecret, randomSecret, timingSafeEqual } from "../../crypto/secrets";
-import { expiryOf, type MintingContext, mintPair } from "./minting";
+import { expiryOf, hashConsentForm, type MintingContext, mintPair, spendConsentForm } from "./minting";
 import {
   accepted,
   type CodeIssueRequest,
@@ -85,7 +85,11 @@ export async function issueCode(
     code_binding: JSON.stringify(binding),
     public_client: 0,
   };
-  context.transaction(() => context.tokens.insert(row));
+  const form = await hashConsentForm(request.consentForm);
+  context.transaction(() => {
+    spendConsentForm(context.forms, form);
+    context.tokens.insert(row);
+  });
   return { code, purgeAfter: expiresAt };
 }
 

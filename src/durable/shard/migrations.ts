@@ -57,4 +57,11 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tokens DROP COLUMN extra;
     `);
   },
+  // 3: consent forms already used (src/durable/shard/spent-forms.ts).
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS spent_forms (hash TEXT PRIMARY KEY, expires_at INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS spent_forms_expiry ON spent_forms (expires_at);
+    `);
+  },
 ];

@@ -1,12 +1,14 @@
 import type { ClientRecord } from "../../core/client-record";
 import { type Config, NEVER_EXPIRES_IN } from "../../core/config";
+import { refuse } from "../../core/oauth-failure";
 import { grantScope } from "../../core/scope";
 import { mintToken, type TokenRoute } from "../../core/token-format";
 import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
 import type { JwtSigner } from "../signing/signer";
 import { newAccessToken } from "./access-tokens";
-import type { TokenResponseBody } from "./protocol";
+import { CONSENT_FORM_USED, type ConsentForm, type TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
+import type { SpentForms } from "./spent-forms";
 
 export const SEAL_SIBLING = "sibling";
 export const SEAL_SUCCESSOR = "successor";
@@ -15,6 +17,8 @@ export const SEAL_SUCCESSOR = "successor";
 export interface ShardStore {
   config: Config;
   tokens: TokenTable;
+  /** Consent forms already answered (single use). */
+  forms: SpentForms;
   /** Signs the access tokens of applications whose format is JWT (src/durable/shard/access-tokens.ts). */
   signer: JwtSigner;
   /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
@@ -147,6 +151,21 @@ export async function mintPair(
   return { access, refresh, rows, body };
 }
 
+/** A consent form, hashed before the transaction that spends it ({@link spendConsentForm}). */
+export interface HashedConsentForm {
+  hash: string;
+  expiresAt: number;
+}
+
+export async function hashConsentForm(form: ConsentForm | undefined): Promise<HashedConsentForm | null> {
+  return form ? { hash: await hashSecret(form.nonce), expiresAt: form.expiresAt } : null;
+}
+
+/** Inside the issuing transaction: marks the form used, or refuses (and so rolls back) a second use. */
+export function spendConsentForm(forms: SpentForms, form: HashedConsentForm | null): void {
+  if (form && !forms.spend(form.hash, form.expiresAt)) throw refuse("invalid_request", CONSENT_FORM_USED);
+}
+
 /** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
 export function spentPurgeAfter(row: TokenRow, now: number): number {
   return row.expires_at ?? now + SPENT_RETENTION_MS;
@@ -165,10 +184,12 @@ export async function issueTokens(
     scope: string | null;
     withRefresh: boolean;
     issuer: string;
+    consentForm?: ConsentForm;
   },
   now: number,
 ): Promise<{ body: TokenResponseBody; purgeAfter: number | null }> {
   const scope = grantScope(request.scope, context.record.keyType);
+  const form = await hashConsentForm(request.consentForm);
   const pair = await mintPair(
     context,
     {
@@ -182,6 +203,7 @@ export async function issueTokens(
     now,
   );
   context.transaction(() => {
+    spendConsentForm(context.forms, form);
     for (const row of pair.rows) context.tokens.insert(row);
   });
   return { body: pair.body, purgeAfter: pair.rows[0]?.purge_after ?? null };

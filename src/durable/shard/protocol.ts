@@ -40,6 +40,17 @@ export const refused = (failure: OAuthFailure, purge: string[] = []): ShardResul
   purge,
 });
 
+/** A consent form being answered (README "Browser flows"): its nonce is spent where the answer is issued. */
+export interface ConsentForm {
+  /** Random value signed into the form; stored as its SHA-256 once used. */
+  nonce: string;
+  /** Epoch ms after which the form no longer verifies (and need not be remembered). */
+  expiresAt: number;
+}
+
+/** The refusal of a consent form submitted a second time. */
+export const CONSENT_FORM_USED = "this consent form was already submitted; start the sign-in again";
+
 export interface IssueRequest {
   route: TokenRoute;
   /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
@@ -52,6 +63,8 @@ export interface IssueRequest {
   withRefresh: boolean;
   /** Accept a client that presents only its client_id (public clients of grants that allow it). */
   allowPublic?: boolean;
+  /** The consent form this answers (implicit grant): single use. */
+  consentForm?: ConsentForm;
 }
 
 export interface RefreshRequest {
@@ -114,6 +127,8 @@ export interface CodeIssueRequest {
   redirectUriSent: boolean;
   /** RFC 7636 §4.2 S256 challenge, or null for a request without PKCE. */
   codeChallenge: string | null;
+  /** The consent form this answers: single use. */
+  consentForm: ConsentForm;
 }
 
 /** Redeem an authorization code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5). */

@@ -1,7 +1,9 @@
 /** @jsxImportSource hono/jsx */
 import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
+import { randomSecret } from "../../crypto/secrets";
 import { shardStub } from "../../durable/names";
+import { CONSENT_FORM_USED, type ConsentForm } from "../../durable/shard/protocol";
 import { OAuthError } from "../../errors/oauth-error";
 import type { AppEnv } from "../../http/app-env";
 import { readForm } from "../../http/form";
@@ -39,6 +41,8 @@ interface ConsentPayload {
   request: AuthorizationRequest;
   /** Canonical user name, authenticated by the login form. */
   user: string;
+  /** This form's single use (README "Browser flows"): spent where its code or token is issued. */
+  form: ConsentForm;
 }
 
 interface LoginExtras {
@@ -162,7 +166,8 @@ async function login(c: AppContext): Promise<Response> {
   const result = await authenticateUser(c.env, username, password);
   if (!result.ok) return loginPage(c, request, session, { username, error: loginFailureMessage(result) });
 
-  const payload: ConsentPayload = { request, user: result.username };
+  const consentForm = { nonce: randomSecret(16), expiresAt: Date.now() + CONSENT_FORM_TTL * 1000 };
+  const payload: ConsentPayload = { request, user: result.username, form: consentForm };
   const form = await signForm(c.env, { stage: "consent", payload, cookie, ttlSeconds: CONSENT_FORM_TTL });
   const redirectSource = cspSource(request.redirectUri);
   return renderPage(
@@ -190,7 +195,7 @@ async function consent(c: AppContext): Promise<Response> {
     cookie,
   });
   if (!check.ok) return formFailure(c, check, check.payload?.request, cookie);
-  const { request, user } = check.payload;
+  const { request, user, form } = check.payload;
   const target = targetOf(request, issuerOf(c.req.raw));
   const decision = params.get("decision");
   if (decision === "deny") {
@@ -216,11 +221,19 @@ async function consent(c: AppContext): Promise<Response> {
   try {
     const answer =
       request.responseType === "code"
-        ? await issueCode(c, route, request, user)
-        : await issueImplicitToken(c, route, request, user);
+        ? await issueCode(c, route, request, user, form)
+        : await issueImplicitToken(c, route, request, user, form);
     return redirectResponse(redirectUrl(target, answer), 303);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
+    if (error.description === CONSENT_FORM_USED) {
+      // The first submission got the answer; this one gets no second code, and says why.
+      return errorPage(
+        400,
+        "invalid_request",
+        "This consent form was already submitted. Start the sign-in again.",
+      );
+    }
     return redirectResponse(issuanceErrorUrl(target, error), 303);
   }
 }
@@ -230,6 +243,7 @@ async function issueCode(
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
   user: string,
+  consentForm: ConsentForm,
 ): Promise<Record<string, string>> {
   const { code } = await settle(
     c.env,
@@ -241,6 +255,7 @@ async function issueCode(
       redirectUri: request.redirectUri,
       redirectUriSent: request.redirectUriSent,
       codeChallenge: request.codeChallenge,
+      consentForm,
     }),
   );
   return { code };
@@ -252,6 +267,7 @@ async function issueImplicitToken(
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
   user: string,
+  consentForm: ConsentForm,
 ): Promise<Record<string, string>> {
   const body = await settle(
     c.env,
@@ -265,6 +281,7 @@ async function issueImplicitToken(
       user,
       withRefresh: false,
       allowPublic: true,
+      consentForm,
     }),
   );
   return {
