@@ -1,5 +1,6 @@
 import type { z } from "@hono/zod-openapi";
 import { canonicalUserName } from "../core/identity";
+import { issuerOf } from "../core/issuer";
 import { NO_STORE } from "../core/responses";
 import { randomShard } from "../core/shard-routing";
 import { UNLIMITED } from "../core/tiers";
@@ -7,7 +8,6 @@ import { registryStub, shardStub } from "../durable/names";
 import { DEFAULT_SHARDS } from "../durable/registry/applications";
 import { AdminError, unwrap } from "../errors/admin-error";
 import { OAuthError } from "../errors/oauth-error";
-import { issuerOf } from "../oauth/metadata";
 import { settle } from "../services/shard-result";
 import { adminRouter } from "./admin-app";
 import {
@@ -116,7 +116,7 @@ export const applicationRoutes = adminRouter()
       c.var.config,
       await shardStub(c.env, route).issueToken({
         route,
-        issuer: issuerOf(c.req.raw),
+        issuer: issuerOf(c.var.config, c.req.raw),
         credentials: { clientId: consumerKey, clientSecret: null, method: "none" },
         grantType: "client_credentials",
         scope,

@@ -1,4 +1,5 @@
 import { type CorsConfig, readCorsConfig } from "./cors-config";
+import { readIssuer } from "./issuer";
 
 /**
  * Typed configuration, read once per set of bindings. Names and defaults are listed in README "Configuration";
@@ -22,6 +23,10 @@ export interface Config {
   jwtAssertionValidity: number;
   /** The gateway's CORS settings (src/cors-config.ts). */
   cors: CorsConfig;
+  /** `ENVIRONMENT`: `development` (default), `staging` or `production`; production requires `ISSUER`. */
+  environment: string;
+  /** `ISSUER`: the pinned issuer origin (src/core/issuer.ts); null: the origin each request reached. */
+  issuer: string | null;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -38,6 +43,8 @@ export const DEFAULT_CONFIG: Config = {
   jwtHeader: "X-JWT-Assertion",
   jwtAssertionValidity: 900,
   cors: readCorsConfig({}, "domain"),
+  environment: "development",
+  issuer: null,
 };
 
 /** An HTTP field name (RFC 9110 §5.1: a token). */
@@ -77,6 +84,10 @@ export function readConfig(source: object): Config {
   if (cached) return cached;
   const s = source as ConfigSource;
   const clientDomainHeader = String(s.CLIENT_DOMAIN_HEADER ?? "").trim() || DEFAULT_CONFIG.clientDomainHeader;
+  const environment =
+    String(s.ENVIRONMENT ?? "")
+      .trim()
+      .toLowerCase() || DEFAULT_CONFIG.environment;
   const config: Config = {
     applicationAccessTokenValidity: integer(
       s,
@@ -109,6 +120,8 @@ export function readConfig(source: object): Config {
       integer(s, "JWT_ASSERTION_VALIDITY", DEFAULT_CONFIG.jwtAssertionValidity),
     ),
     cors: readCorsConfig(s, clientDomainHeader),
+    environment,
+    issuer: readIssuer(s.ISSUER, environment),
   };
   cache.set(source, config);
   return config;

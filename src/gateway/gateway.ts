@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { GatewayApi } from "../cache/facts";
+import { issuerOf } from "../core/issuer";
 import { GatewayError } from "../errors/gateway-error";
 import type { AppEnv } from "../http/app-env";
 import { assertionHeader } from "./assertion-header";
@@ -34,7 +35,7 @@ export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
     if (isPreflight(request)) return await answerPreflight(c, config.cors, allowedOrigins(api, config.cors));
     const call = await authorizeCall(options, located);
     const url = new URL(request.url);
-    const assertion = await assertionHeader(c.env, config, call, url.origin);
+    const assertion = await assertionHeader(c.env, config, call, issuerOf(config, request));
     response = await forwardToBackend({
       target: backendUrl(call.endpoint, call.remainder, url.search),
       method: request.method,

@@ -1,16 +1,10 @@
 import type { Context } from "hono";
+import type { Config } from "../core/config";
+import { issuerOf } from "../core/issuer";
 import { jsonResponse } from "../core/responses";
 import { DEFAULT_SCOPE } from "../core/scope";
 import { JWKS_PATH } from "../signing/jwks-endpoint";
 import { supportedGrantTypes } from "./grants";
-
-/**
- * The issuer identifier: the origin the service is reached at (README "Browser flows"; RFC 8414 §2: https, no
- * query or fragment, which an origin never has). The authorization endpoint sends it back as `iss` (RFC 9207).
- */
-export function issuerOf(request: Request): string {
-  return new URL(request.url).origin;
-}
 
 /** Paths of the endpoints, relative to the issuer. */
 export const ENDPOINT_PATHS = {
@@ -71,8 +65,8 @@ export function authorizationServerMetadata(issuer: string): AuthorizationServer
   };
 }
 
-export function metadataEndpoint(c: Context): Response {
-  return jsonResponse(authorizationServerMetadata(issuerOf(c.req.raw)), 200, {
+export function metadataEndpoint(c: Context<{ Variables: { config: Config } }>): Response {
+  return jsonResponse(authorizationServerMetadata(issuerOf(c.var.config, c.req.raw)), 200, {
     "Cache-Control": "public, max-age=300",
     "Access-Control-Allow-Origin": "*",
   });

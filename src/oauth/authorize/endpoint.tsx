@@ -1,6 +1,7 @@
 /** @jsxImportSource hono/jsx */
 import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
+import { issuerOf } from "../../core/issuer";
 import { randomSecret } from "../../crypto/secrets";
 import { shardStub } from "../../durable/names";
 import { CONSENT_FORM_USED, type ConsentForm } from "../../durable/shard/protocol";
@@ -8,7 +9,6 @@ import { OAuthError } from "../../errors/oauth-error";
 import type { AppEnv } from "../../http/app-env";
 import { readForm } from "../../http/form";
 import { settle } from "../../services/shard-result";
-import { issuerOf } from "../metadata";
 import { authenticateUser, loginFailureMessage } from "../user-authentication";
 import { findAuthorizationClient, userRoute } from "./client";
 import {
@@ -132,7 +132,7 @@ function formFailure(
 
 /** `GET /authorize` (RFC 6749 §4.1.1, §4.2.1). */
 async function authorize(c: AppContext): Promise<Response> {
-  const issuer = issuerOf(c.req.raw);
+  const issuer = issuerOf(c.var.config, c.req.raw);
   const validation = await validateAuthorizationRequest(c.env, new URL(c.req.url).searchParams, issuer);
   if (validation.kind === "show") {
     return errorPage(validation.error.status, validation.error.error, validation.error.description);
@@ -196,7 +196,7 @@ async function consent(c: AppContext): Promise<Response> {
   });
   if (!check.ok) return formFailure(c, check, check.payload?.request, cookie);
   const { request, user, form } = check.payload;
-  const target = targetOf(request, issuerOf(c.req.raw));
+  const target = targetOf(request, issuerOf(c.var.config, c.req.raw));
   const decision = params.get("decision");
   if (decision === "deny") {
     return redirectResponse(
@@ -274,7 +274,7 @@ async function issueImplicitToken(
     c.var.config,
     await shardStub(c.env, route).issueToken({
       route,
-      issuer: issuerOf(c.req.raw),
+      issuer: issuerOf(c.var.config, c.req.raw),
       credentials: { clientId: request.clientId, clientSecret: null, method: "none" },
       grantType: "implicit",
       scope: request.scope,
