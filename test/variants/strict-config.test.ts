@@ -35,7 +35,7 @@ describe("TIMESTAMP_SKEW=300", () => {
 });
 
 describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
-  it("lets exactly one of 50 concurrent refreshes win; the rest get invalid_grant, never a 5xx", async () => {
+  it("parallel refreshes (RFC 9700 §4.14.2): one 200 whose tokens the others' reuse revokes; the rest invalid_grant", async () => {
     const app = await createApp();
     const user = await createUser();
     const first = await passwordToken(app.keys.PRODUCTION, user);
@@ -48,6 +48,13 @@ describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
     );
     expect(ok.length).toBe(1);
     expect(refused.length).toBe(49);
+    // What each client sees: the losers were told the grant is revoked, and the winner's pair is dead with it.
+    expect(refused.some((result) => /grant is revoked/.test(result.body.error_description ?? ""))).toBe(true);
+    const winner = ok[0]?.body as { access_token: string; refresh_token: string };
+    expect(await introspect(winner.access_token)).toEqual({ active: false });
+    const again = await refresh(app.keys.PRODUCTION, winner.refresh_token);
+    expect(again.status).toBe(400);
+    expect(again.body.error).toBe("invalid_grant");
   });
 
   it("answers a sequential second use with invalid_grant and revokes the family", async () => {
