@@ -1,5 +1,6 @@
 import { kvKeys } from "../core/cache-keys";
 import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable } from "./facts";
+import { isUnknownClientMarker } from "./unknown-clients";
 
 /** What one gateway call found in KV; null where nothing (or nothing readable) was there. */
 export interface CachedFacts {
@@ -7,9 +8,11 @@ export interface CachedFacts {
   key: KeyFacts | null;
   validation: CachedValidation | null;
   revoked: boolean;
+  /** The token's consumer key is one the registry did not know a moment ago (src/cache/unknown-clients.ts). */
+  unknownKey: boolean;
 }
 
-const NOTHING: CachedFacts = { routes: null, key: null, validation: null, revoked: false };
+const NOTHING: CachedFacts = { routes: null, key: null, validation: null, revoked: false, unknownKey: false };
 
 /**
  * Reads every cache entry a call needs in one KV bulk read: the routing table and, when a token of ours was
@@ -27,6 +30,7 @@ export async function readCachedFacts(
       kvKeys.gatewayKey(token.consumerKey),
       kvKeys.validation(token.hash),
       kvKeys.revoked(token.hash),
+      kvKeys.unknownClient(token.consumerKey),
     );
   }
   let found: Map<string, unknown>;
@@ -43,5 +47,6 @@ export async function readCachedFacts(
     key: entry<KeyFacts>(kvKeys.gatewayKey(token.consumerKey)),
     validation: entry<CachedValidation>(kvKeys.validation(token.hash)),
     revoked: entry<RevocationMarker>(kvKeys.revoked(token.hash)) !== null,
+    unknownKey: isUnknownClientMarker(entry(kvKeys.unknownClient(token.consumerKey)), Date.now()),
   };
 }

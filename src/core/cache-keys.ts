@@ -2,6 +2,8 @@
 export const kvKeys = {
   /** Routing facts of a consumer key: `{ shards, applicationId, keyType }`. */
   client: (consumerKey: string) => `client:${consumerKey}`,
+  /** A consumer key the registry did not know, remembered for a minute (src/cache/unknown-clients.ts). */
+  unknownClient: (consumerKey: string) => `unknown-client:${consumerKey}`,
   /** Gateway validation result of an access token, by the token's SHA-256. */
   validation: (tokenHash: string) => `token:${tokenHash}`,
   /** Revocation marker of an access token, by hash: shadows any validation entry a racing fill wrote back. */

@@ -1,6 +1,7 @@
 import { cacheEnabled, isFresh } from "../cache/cache-policy";
 import { type CachedFacts, readCachedFacts } from "../cache/cache-read";
 import type { CachedValidation, GatewayApi, KeyFacts, RouteTable } from "../cache/facts";
+import { markUnknownClient } from "../cache/unknown-clients";
 import { validationEntry, writeValidation } from "../cache/validation-cache";
 import type { Config } from "../core/config";
 import { parseTokenRoute, type TokenRoute } from "../core/token-format";
@@ -58,7 +59,7 @@ export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall
 
   const cached: CachedFacts = caching
     ? await readCachedFacts(env, route && hash ? { consumerKey: route.consumerKey, hash } : null)
-    : { routes: null, key: null, validation: null, revoked: false };
+    : { routes: null, key: null, validation: null, revoked: false, unknownKey: false };
 
   const url = new URL(request.url);
   const routes = isFresh(cached.routes, Date.now()) ? (cached.routes as RouteTable) : await fetchRoutes(env);
@@ -77,14 +78,16 @@ export async function authorizeCall(
   options: AuthorizeOptions,
   located: LocatedCall,
 ): Promise<AuthorizedCall> {
-  const { env, config, request } = options;
+  const { config, request } = options;
   const { api, presented, route, hash, cached } = located;
   if (presented.kind === "none") {
     throw new GatewayError("missing_token", "this API needs an access token: Authorization: Bearer <token>");
   }
   if (!route || !hash) throw invalidToken();
 
-  const key = isFresh(cached.key, Date.now()) ? (cached.key as KeyFacts) : await fetchKey(env, route);
+  const key = isFresh(cached.key, Date.now())
+    ? (cached.key as KeyFacts)
+    : await fetchKey(options, route, cached.unknownKey);
   if (route.shard >= key.shards) throw invalidToken();
   const token = await validateToken(options, route, hash, cached);
 
@@ -171,11 +174,19 @@ async function fetchRoutes(env: Env): Promise<RouteTable> {
   return authority(() => registryStub(env).gatewayRoutes());
 }
 
-async function fetchKey(env: Env, route: TokenRoute): Promise<KeyFacts> {
-  if (unknownKeys.has(route.consumerKey, Date.now())) throw invalidToken();
-  const key = await authority(() => registryStub(env).gatewayKey(route.consumerKey));
+/** The key's facts from the registry, unless this isolate or KV (`knownUnknown`) knows it does not exist. */
+async function fetchKey(
+  options: AuthorizeOptions,
+  route: TokenRoute,
+  knownUnknown: boolean,
+): Promise<KeyFacts> {
+  if (knownUnknown || unknownKeys.has(route.consumerKey, Date.now())) throw invalidToken();
+  const key = await authority(() => registryStub(options.env).gatewayKey(route.consumerKey));
   if (!key) {
     unknownKeys.add(route.consumerKey, Date.now());
+    if (cacheEnabled(options.config.gatewayCacheTtl)) {
+      options.background(markUnknownClient(options.env, route.consumerKey));
+    }
     throw invalidToken();
   }
   return key;
