@@ -34,7 +34,9 @@ import { revokeToken } from "./shard/revocation";
 import { rotateRefreshToken } from "./shard/rotation";
 import { TokenTable } from "./shard/schema";
 import { SpentForms } from "./shard/spent-forms";
+import { UserEpochs } from "./shard/user-epochs";
 import { signerFor } from "./signing/signer";
+import type { UserEpoch } from "./user-epoch";
 
 /**
  * One shard of one consumer key's token store: the only place that holds that key's tokens, checks its
@@ -50,17 +52,20 @@ export class ClientShard extends DurableObject<Env> {
   private readonly records: ClientRecordStore;
   private readonly authentication: ClientAuthentication;
   private readonly cleanup: CleanupAlarm;
+  private readonly users: UserEpochs;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     migrate(ctx.storage, SHARD_MIGRATIONS);
     this.tokens = new TokenTable(ctx.storage.sql);
     const forms = new SpentForms(ctx.storage.sql);
+    this.users = new UserEpochs(env, ctx.storage.sql);
     const config = readConfig(env);
     this.store = {
       config,
       tokens: this.tokens,
       forms,
+      users: this.users,
       signer: signerFor(env, config),
       transaction: (fn) => ctx.storage.transactionSync(fn),
     };
@@ -194,10 +199,17 @@ export class ClientShard extends DurableObject<Env> {
     });
   }
 
-  /** Revokes every token and code of a user on this shard (user deleted, or password changed). */
-  async revokeUserTokens(username: string): Promise<string[]> {
+  /**
+   * The user's password changed or the user was deleted (README "Users"): in one step, the user's new epoch is
+   * recorded, so no credential checked before it mints here any more, and every token and code of the user on
+   * this shard is revoked.
+   */
+  async endUserCredentials(username: string, epoch: UserEpoch): Promise<string[]> {
     const now = Date.now();
-    return this.ctx.storage.transactionSync(() => this.tokens.revoke("user", username, now));
+    return this.ctx.storage.transactionSync(() => {
+      this.users.record(username, epoch);
+      return this.tokens.revoke("user", username, now);
+    });
   }
 
   /** RFC 8693: the subject token of a token exchange, if it is an active access token of this shard. */

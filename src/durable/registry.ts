@@ -22,6 +22,7 @@ import {
   type TrustedIssuerView,
 } from "./registry/trusted-issuers";
 import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
+import type { UserEpoch } from "./user-epoch";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
 export interface ClientRouting {
@@ -83,30 +84,41 @@ export class Registry extends DurableObject<Env> {
   async listUsers(): Promise<UserView[]> {
     return this.users.list();
   }
-  /** A new password ends every session of the old one: the user's tokens are revoked. */
+  /**
+   * A new password ends every session of the old one: a new credential epoch (src/durable/user-epoch.ts), and
+   * the user's tokens are revoked. Answers only once every shard that may hold them knows the new epoch.
+   */
   async setUserPassword(username: string, password: PasswordHash): Promise<RegistryResult<UserView>> {
     const updated = this.users.setPassword(username, password);
-    if (updated.ok) await this.revokeUserTokens(username);
-    return updated;
+    if (!updated.ok) return updated;
+    await this.endUserCredentials(username, updated.value.epoch);
+    return found(updated.value.user);
   }
   async deleteUser(username: string): Promise<RegistryResult<{ username: string }>> {
     const deleted = this.users.delete(username);
-    if (deleted.ok) await this.revokeUserTokens(username);
-    return deleted;
+    if (!deleted.ok) return deleted;
+    await this.endUserCredentials(username, deleted.value.epoch);
+    return found({ username });
+  }
+  /** A token shard's first view of a user's epoch (it has heard of no change yet). */
+  async userEpoch(username: string): Promise<UserEpoch> {
+    return this.users.epoch(username);
   }
 
   /**
-   * A user's tokens for a consumer key all live on one shard (userShard), so revoking them is one call per key
-   * whose shard has ever been used, never a scan.
+   * Tells every shard that may hold the user's tokens the user's new epoch, and has it revoke them, in one step
+   * there. A user's tokens for a consumer key all live on one shard (userShard), so this is one call per key
+   * whose shard has ever been used, never a scan. A shard not used yet holds nothing, and asks for the epoch
+   * (userEpoch) before it first mints for the user, which is after this change.
    */
-  private async revokeUserTokens(username: string): Promise<void> {
+  private async endUserCredentials(username: string, epoch: UserEpoch): Promise<void> {
     const purge: string[] = [];
     for (const consumerKey of this.applications.allConsumerKeys()) {
       const record = this.applications.clientRecord(consumerKey);
       if (!record) continue;
       const shard = userShard(username, record.shards);
       if (!this.applications.shardsOf(consumerKey).includes(shard)) continue;
-      purge.push(...(await shardStub(this.env, { consumerKey, shard }).revokeUserTokens(username)));
+      purge.push(...(await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch)));
     }
     await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
   }
@@ -349,7 +361,7 @@ export class Registry extends DurableObject<Env> {
     jtiHash: string;
     expiresAt: number;
     subject: string;
-  }): Promise<{ ok: true; username: string } | { ok: false; reason: string }> {
+  }): Promise<{ ok: true; username: string; epoch: number } | { ok: false; reason: string }> {
     if (!this.trustedIssuers.get(assertion.issuerId).ok)
       return { ok: false, reason: "the issuer is not trusted" };
     const user = this.users.credential(assertion.subject);
@@ -361,7 +373,7 @@ export class Registry extends DurableObject<Env> {
       Date.now(),
     );
     if (use === "replayed") return { ok: false, reason: "the assertion was used before (jti)" };
-    return { ok: true, username: user.username };
+    return { ok: true, username: user.username, epoch: user.epoch };
   }
 
   // ---- gateway cache (src/cache/publisher.ts) -----------------------------------------------------------

@@ -16,7 +16,7 @@ import { OAuthError } from "../errors/oauth-error";
  * The user name is any accepted spelling: `alice`, `alice@carbon.super`, `FOO/alice` (a secondary user store).
  */
 export type UserCheck =
-  | { ok: true; username: string; clearFailures: boolean }
+  | { ok: true; username: string; clearFailures: boolean; epoch: number }
   | { ok: false; reason: "invalid_credentials"; username: string | null }
   | { ok: false; reason: "locked"; retryAfter: number };
 
@@ -34,7 +34,12 @@ export async function checkUser(env: Env, username: string, password: string): P
   }
   if (credential.lockedFor > 0) return { ok: false, reason: "locked", retryAfter: credential.lockedFor };
   return (await verifyPassword(password, credential.password))
-    ? { ok: true, username: credential.username, clearFailures: credential.hasFailures }
+    ? {
+        ok: true,
+        username: credential.username,
+        clearFailures: credential.hasFailures,
+        epoch: credential.epoch,
+      }
     : { ok: false, reason: "invalid_credentials", username: credential.username };
 }
 

@@ -135,6 +135,18 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
     );
     sql.exec(`ALTER TABLE applications ADD COLUMN tier TEXT NOT NULL DEFAULT '${UNLIMITED}'`);
   },
+  // 6: credential epochs (src/durable/user-epoch.ts): a user's current epoch, and the counter epochs come from.
+  //    Users that exist keep epoch 0 until their next change.
+  (sql) => {
+    const columns = sql.exec<{ name: string }>("SELECT name FROM pragma_table_info('users')").toArray();
+    if (!columns.some((column) => column.name === "epoch")) {
+      sql.exec("ALTER TABLE users ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0");
+    }
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS user_epoch_counter (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+      INSERT OR IGNORE INTO user_epoch_counter (id, value) VALUES (1, 0);
+    `);
+  },
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;

@@ -1,6 +1,7 @@
 import { canonicalUserName } from "../../core/identity";
 import type { PasswordHash } from "../../crypto/password";
 import { type FailureState, lockedFor, recordFailure } from "../lockout";
+import type { UserEpoch } from "../user-epoch";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";
 
@@ -27,6 +28,8 @@ export interface UserCredential {
   lockedFor: number;
   /** Failed log-ins are on record: a success must clear them (recordLogin). */
   hasFailures: boolean;
+  /** The credential epoch this check is valid for (src/durable/user-epoch.ts). */
+  epoch: number;
 }
 
 interface UserRow {
@@ -39,6 +42,7 @@ interface UserRow {
   failures: number;
   window_start: number;
   locked_until: number;
+  epoch: number;
 }
 
 function view(row: UserRow): UserView {
@@ -60,18 +64,37 @@ export class UserStore {
     return (rows[0] as unknown as UserRow | undefined) ?? null;
   }
 
+  /** The next credential epoch; every creation, password change and deletion takes one. */
+  private nextEpoch(): number {
+    return this.sql
+      .exec<{ value: number }>("UPDATE user_epoch_counter SET value = value + 1 WHERE id = 1 RETURNING value")
+      .one().value;
+  }
+
   create(user: NewUser): RegistryResult<UserView> {
     if (this.row(user.username)) return conflict(`user ${user.username} already exists`);
     this.sql.exec(
-      "INSERT INTO users (username, name, tenant, user_store_domain, password, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO users (username, name, tenant, user_store_domain, password, created_at, epoch) VALUES (?, ?, ?, ?, ?, ?, ?)",
       user.username,
       user.name,
       user.tenant,
       user.userStoreDomain,
       JSON.stringify(user.password),
       Date.now(),
+      this.nextEpoch(),
     );
     return found(view(this.row(user.username) as UserRow));
+  }
+
+  /**
+   * The user's current epoch, or a tombstone (the counter's current value, which every credential the user
+   * ever had is older than) when there is no such user. Asked by a token shard that has no view of the user yet.
+   */
+  epoch(username: string): UserEpoch {
+    const row = this.row(username);
+    if (row) return { epoch: row.epoch, live: true };
+    const counter = this.sql.exec<{ value: number }>("SELECT value FROM user_epoch_counter").one().value;
+    return { epoch: counter, live: false };
   }
 
   get(username: string): RegistryResult<UserView> {
@@ -85,20 +108,29 @@ export class UserStore {
     ).map(view);
   }
 
-  setPassword(username: string, password: PasswordHash): RegistryResult<UserView> {
+  /** A new password, in a new epoch: credentials checked before it mint nothing any more. */
+  setPassword(
+    username: string,
+    password: PasswordHash,
+  ): RegistryResult<{ user: UserView; epoch: UserEpoch }> {
     const row = this.row(username);
     if (!row) return notFound(`no user ${username}`);
+    const epoch = this.nextEpoch();
     this.sql.exec(
-      "UPDATE users SET password = ?, failures = 0, window_start = 0, locked_until = 0 WHERE username = ?",
+      "UPDATE users SET password = ?, epoch = ?, failures = 0, window_start = 0, locked_until = 0 WHERE username = ?",
       JSON.stringify(password),
+      epoch,
       username,
     );
-    return found(view(row));
+    return found({ user: view(row), epoch: { epoch, live: true } });
   }
 
-  delete(username: string): RegistryResult<{ username: string }> {
-    const deleted = this.sql.exec("DELETE FROM users WHERE username = ?", username).rowsWritten;
-    return deleted > 0 ? found({ username }) : notFound(`no user ${username}`);
+  /** Deletes the user; the tombstone epoch it returns ends every credential the user had. */
+  delete(username: string): RegistryResult<{ username: string; epoch: UserEpoch }> {
+    if (!this.row(username)) return notFound(`no user ${username}`);
+    const epoch = this.nextEpoch();
+    this.sql.exec("DELETE FROM users WHERE username = ?", username);
+    return found({ username, epoch: { epoch, live: false } });
   }
 
   /** The stored hash for a log-in attempt, by any accepted spelling of the name; null if there is no such user. */
@@ -111,6 +143,7 @@ export class UserStore {
       password: JSON.parse(row.password) as PasswordHash,
       lockedFor: lockedFor(this.failureState(row), Date.now()),
       hasFailures: row.failures !== 0 || row.locked_until !== 0,
+      epoch: row.epoch,
     };
   }
 

@@ -2,7 +2,14 @@ import type { OAuthFailure } from "../../core/oauth-failure";
 import { mintToken } from "../../core/token-format";
 import { base64url, utf8 } from "../../crypto/encoding";
 import { hashSecret, randomSecret, timingSafeEqual } from "../../crypto/secrets";
-import { expiryOf, hashConsentForm, type MintingContext, mintPair, spendConsentForm } from "./minting";
+import {
+  expiryOf,
+  hashConsentForm,
+  type MintingContext,
+  mintPair,
+  spendConsentForm,
+  userCredential,
+} from "./minting";
 import {
   accepted,
   type CodeIssueRequest,
@@ -84,9 +91,12 @@ export async function issueCode(
     purge_after: expiresAt,
     code_binding: JSON.stringify(binding),
     public_client: 0,
+    user_epoch: request.userEpoch,
   };
   const form = await hashConsentForm(request.consentForm);
+  const credential = await context.users.prepare(userCredential(request.user, request.userEpoch));
   context.transaction(() => {
+    context.users.admit(credential);
     spendConsentForm(context.forms, form);
     context.tokens.insert(row);
   });
@@ -169,10 +179,12 @@ export async function redeemCode(
   const mismatch = await checkBinding(binding, request);
   if (mismatch) return refused(mismatch);
 
+  const credential = await context.users.prepare(userCredential(code.user, code.user_epoch ?? 0));
   const pair = await mintPair(
     context,
     {
       grantType: AUTHORIZATION_CODE_GRANT,
+      userEpoch: code.user_epoch ?? 0,
       user: code.user,
       scope: code.scope,
       grantedScope: code.granted_scope,
@@ -191,6 +203,7 @@ export async function redeemCode(
     if (row.expires_at !== null && row.expires_at <= now) {
       return refused(invalidGrant("the authorization code has expired"));
     }
+    context.users.admit(credential);
     const refreshHash = pair.rows.find((minted) => minted.kind === "refresh")?.hash ?? "";
     tokens.markSpent(hash, now, refreshHash, null, keepSpentUntil);
     for (const minted of pair.rows) tokens.insert(minted);

@@ -62,5 +62,11 @@ export function subjectToken(
   now: number,
 ): SubjectToken | null {
   if (!row || !record || row.kind !== "access" || !isLive(row, now)) return null;
-  return { user: row.user, scope: row.scope, keyType: record.keyType, tenant: record.tenant };
+  return {
+    user: row.user,
+    scope: row.scope,
+    keyType: record.keyType,
+    tenant: record.tenant,
+    userEpoch: row.user_epoch ?? 0,
+  };
 }

@@ -64,4 +64,12 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX IF NOT EXISTS spent_forms_expiry ON spent_forms (expires_at);
     `);
   },
+  // 4: credential epochs (src/durable/shard/user-epochs.ts): the shard's view of each user's epoch, and the
+  //    epoch each token, code and family was minted under (null before epochs existed: read as 0).
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS user_epochs (user TEXT PRIMARY KEY, epoch INTEGER NOT NULL, live INTEGER NOT NULL);
+      ALTER TABLE tokens ADD COLUMN user_epoch INTEGER;
+    `);
+  },
 ];

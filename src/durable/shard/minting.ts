@@ -9,6 +9,7 @@ import { newAccessToken } from "./access-tokens";
 import { CONSENT_FORM_USED, type ConsentForm, type TokenResponseBody } from "./protocol";
 import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
 import type { SpentForms } from "./spent-forms";
+import type { CredentialEpoch, UserEpochs } from "./user-epochs";
 
 export const SEAL_SIBLING = "sibling";
 export const SEAL_SUCCESSOR = "successor";
@@ -19,6 +20,8 @@ export interface ShardStore {
   tokens: TokenTable;
   /** Consent forms already answered (single use). */
   forms: SpentForms;
+  /** This shard's view of its users' credential epochs; every user mint is admitted there. */
+  users: UserEpochs;
   /** Signs the access tokens of applications whose format is JWT (src/durable/shard/access-tokens.ts). */
   signer: JwtSigner;
   /** Runs `fn` as one synchronous SQLite transaction: nothing else runs on the object meanwhile. */
@@ -71,6 +74,8 @@ export interface MintOptions {
   publicClient?: boolean;
   /** The metadata's issuer (the origin called): the `iss` of a JWT access token. */
   issuer: string;
+  /** The user's credential epoch the grant was checked at (null for an application token). */
+  userEpoch: number | null;
 }
 
 export interface MintedPair {
@@ -117,6 +122,7 @@ export async function mintPair(
     revoked_at: null,
     code_binding: null,
     public_client: options.publicClient ? (1 as const) : (0 as const),
+    user_epoch: options.userEpoch,
   };
   const rows: TokenRow[] = [
     {
@@ -166,6 +172,20 @@ export function spendConsentForm(forms: SpentForms, form: HashedConsentForm | nu
   if (form && !forms.spend(form.hash, form.expiresAt)) throw refuse("invalid_request", CONSENT_FORM_USED);
 }
 
+/**
+ * The credential a user mint presents (src/durable/user-epoch.ts); null for an application token. A user token
+ * without an epoch is a programming error, never a client's: every grant that establishes a user has one.
+ */
+export function userCredential(
+  user: string | null,
+  epoch: number | null | undefined,
+): CredentialEpoch | null {
+  if (user === null) return null;
+  if (epoch === undefined || epoch === null)
+    throw new Error("a user token is minted without a credential epoch");
+  return { user, epoch };
+}
+
 /** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
 export function spentPurgeAfter(row: TokenRow, now: number): number {
   return row.expires_at ?? now + SPENT_RETENTION_MS;
@@ -185,11 +205,13 @@ export async function issueTokens(
     withRefresh: boolean;
     issuer: string;
     consentForm?: ConsentForm;
+    userEpoch?: number;
   },
   now: number,
 ): Promise<{ body: TokenResponseBody; purgeAfter: number | null }> {
   const scope = grantScope(request.scope, context.record.keyType);
   const form = await hashConsentForm(request.consentForm);
+  const credential = await context.users.prepare(userCredential(request.user, request.userEpoch));
   const pair = await mintPair(
     context,
     {
@@ -199,10 +221,12 @@ export async function issueTokens(
       grantedScope: scope,
       withRefresh: request.withRefresh,
       issuer: request.issuer,
+      userEpoch: credential?.epoch ?? null,
     },
     now,
   );
   context.transaction(() => {
+    context.users.admit(credential);
     spendConsentForm(context.forms, form);
     for (const row of pair.rows) context.tokens.insert(row);
   });

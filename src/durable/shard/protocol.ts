@@ -21,6 +21,8 @@ export interface SubjectToken {
   scope: string;
   keyType: KeyType;
   tenant: string;
+  /** The credential epoch the token's grant was checked at (src/durable/user-epoch.ts). */
+  userEpoch: number;
 }
 
 /**
@@ -65,6 +67,8 @@ export interface IssueRequest {
   allowPublic?: boolean;
   /** The consent form this answers (implicit grant): single use. */
   consentForm?: ConsentForm;
+  /** The user's credential epoch the grant was checked at (src/durable/user-epoch.ts); required with a user. */
+  userEpoch?: number;
 }
 
 export interface RefreshRequest {
@@ -129,6 +133,8 @@ export interface CodeIssueRequest {
   codeChallenge: string | null;
   /** The consent form this answers: single use. */
   consentForm: ConsentForm;
+  /** The user's credential epoch the login form checked (src/durable/user-epoch.ts). */
+  userEpoch: number;
 }
 
 /** Redeem an authorization code at the token endpoint (RFC 6749 §4.1.3, RFC 7636 §4.5). */

@@ -1,7 +1,14 @@
 import type { OAuthFailure } from "../../core/oauth-failure";
 import { narrowScope } from "../../core/scope";
 import { sealWith, unsealWith } from "../../crypto/secrets";
-import { expiresIn, type MintingContext, mintPair, SEAL_SUCCESSOR, spentPurgeAfter } from "./minting";
+import {
+  expiresIn,
+  type MintingContext,
+  mintPair,
+  SEAL_SUCCESSOR,
+  spentPurgeAfter,
+  userCredential,
+} from "./minting";
 import { accepted, refused, type ShardResult, type TokenResponseBody } from "./protocol";
 
 interface SealedSuccessor {
@@ -36,6 +43,9 @@ export async function rotateRefreshToken(
   const current = tokens.find(hash);
   if (!current || current.kind !== "refresh") return refused(invalidGrant("the refresh token is not valid"));
   const scope = narrowScope(request.scope, current.granted_scope, record.keyType);
+  // A family carries the epoch its grant was checked at (src/durable/user-epoch.ts); null: from before epochs.
+  const userEpoch = current.user === null ? null : (current.user_epoch ?? 0);
+  const credential = await context.users.prepare(userCredential(current.user, userEpoch));
 
   const next = await mintPair(
     context,
@@ -48,6 +58,7 @@ export async function rotateRefreshToken(
       family: current.family,
       publicClient: current.public_client === 1,
       issuer: request.issuer,
+      userEpoch,
     },
     now,
   );
@@ -85,6 +96,7 @@ export async function rotateRefreshToken(
         purge,
       };
     }
+    context.users.admit(credential);
     const purge = row.sibling_hash ? tokens.removeAccess(row.sibling_hash) : [];
     tokens.markSpent(hash, now, refreshRow.hash, sealed, spentPurgeAfter(row, now));
     tokens.insert(accessRow);

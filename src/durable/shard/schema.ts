@@ -35,6 +35,8 @@ export interface TokenRow {
   code_binding: string | null;
   /** 1 for a grant redeemed by a public client (PKCE, no secret), else 0. */
   public_client: 0 | 1;
+  /** The user's credential epoch this row was minted under (src/durable/user-epoch.ts); null: none recorded. */
+  user_epoch: number | null;
 }
 
 const COLUMNS = [
@@ -58,6 +60,7 @@ const COLUMNS = [
   "purge_after",
   "code_binding",
   "public_client",
+  "user_epoch",
 ] as const;
 
 /** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */

@@ -41,6 +41,8 @@ interface ConsentPayload {
   request: AuthorizationRequest;
   /** Canonical user name, authenticated by the login form. */
   user: string;
+  /** The user's credential epoch the login checked (src/durable/user-epoch.ts). */
+  epoch: number;
   /** This form's single use (README "Browser flows"): spent where its code or token is issued. */
   form: ConsentForm;
 }
@@ -167,7 +169,7 @@ async function login(c: AppContext): Promise<Response> {
   if (!result.ok) return loginPage(c, request, session, { username, error: loginFailureMessage(result) });
 
   const consentForm = { nonce: randomSecret(16), expiresAt: Date.now() + CONSENT_FORM_TTL * 1000 };
-  const payload: ConsentPayload = { request, user: result.username, form: consentForm };
+  const payload: ConsentPayload = { request, user: result.username, epoch: result.epoch, form: consentForm };
   const form = await signForm(c.env, { stage: "consent", payload, cookie, ttlSeconds: CONSENT_FORM_TTL });
   const redirectSource = cspSource(request.redirectUri);
   return renderPage(
@@ -195,7 +197,7 @@ async function consent(c: AppContext): Promise<Response> {
     cookie,
   });
   if (!check.ok) return formFailure(c, check, check.payload?.request, cookie);
-  const { request, user, form } = check.payload;
+  const { request, user, epoch, form } = check.payload;
   const target = targetOf(request, issuerOf(c.var.config, c.req.raw));
   const decision = params.get("decision");
   if (decision === "deny") {
@@ -221,8 +223,8 @@ async function consent(c: AppContext): Promise<Response> {
   try {
     const answer =
       request.responseType === "code"
-        ? await issueCode(c, route, request, user, form)
-        : await issueImplicitToken(c, route, request, user, form);
+        ? await issueCode(c, route, request, { user, epoch }, form)
+        : await issueImplicitToken(c, route, request, { user, epoch }, form);
     return redirectResponse(redirectUrl(target, answer), 303);
   } catch (error) {
     if (!(error instanceof OAuthError)) throw error;
@@ -242,7 +244,7 @@ async function issueCode(
   c: AppContext,
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
-  user: string,
+  { user, epoch }: { user: string; epoch: number },
   consentForm: ConsentForm,
 ): Promise<Record<string, string>> {
   const { code } = await settle(
@@ -256,6 +258,7 @@ async function issueCode(
       redirectUriSent: request.redirectUriSent,
       codeChallenge: request.codeChallenge,
       consentForm,
+      userEpoch: epoch,
     }),
   );
   return { code };
@@ -266,7 +269,7 @@ async function issueImplicitToken(
   c: AppContext,
   route: ReturnType<typeof userRoute>,
   request: AuthorizationRequest,
-  user: string,
+  { user, epoch }: { user: string; epoch: number },
   consentForm: ConsentForm,
 ): Promise<Record<string, string>> {
   const body = await settle(
@@ -282,6 +285,7 @@ async function issueImplicitToken(
       withRefresh: false,
       allowPublic: true,
       consentForm,
+      userEpoch: epoch,
     }),
   );
   return {
@@ -294,6 +298,8 @@ async function issueImplicitToken(
 
 function issuanceErrorUrl(target: RedirectTarget, error: OAuthError): string {
   if (error.code === "invalid_scope") return errorRedirectUrl(target, "invalid_scope", error.description);
+  // The user was deleted or changed password after signing in (README "Users"): the consent no longer stands.
+  if (error.code === "invalid_grant") return errorRedirectUrl(target, "access_denied", error.description);
   return errorRedirectUrl(target, "temporarily_unavailable", error.description);
 }
 

@@ -67,6 +67,7 @@ export const jwtBearerGrant: Grant = {
         grantType: JWT_BEARER,
         scope,
         user: accepted.username,
+        userEpoch: accepted.epoch,
         withRefresh: false,
       }),
     );

@@ -45,6 +45,7 @@ export const passwordGrant: Grant = {
         grantType: "password",
         scope,
         user: user.username,
+        userEpoch: user.epoch,
         withRefresh: true,
       }),
     );

@@ -66,6 +66,7 @@ export const tokenExchangeGrant: Grant = {
         grantType: TOKEN_EXCHANGE,
         scope,
         user: subject.user,
+        userEpoch: subject.userEpoch,
         withRefresh: false,
       }),
     );
