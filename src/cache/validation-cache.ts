@@ -13,12 +13,30 @@ import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./fac
  * GATEWAY_CACHE_TTL in seconds (0: the gateway caches nothing, so there is nothing to purge).
  */
 export async function purgeValidation(env: Env, ttl: number, tokenHashes: readonly string[]): Promise<void> {
+  await publishRevocationMarkers(env, ttl, tokenHashes);
+}
+
+/**
+ * Writes the revocation markers of `tokenHashes`. `skipPresent` (the shard's purge outbox, retrying what a caller
+ * may already have written): read them first, in bulk, and write only those KV does not have. Throws if KV does.
+ */
+export async function publishRevocationMarkers(
+  env: Env,
+  ttl: number,
+  tokenHashes: readonly string[],
+  options: { skipPresent?: boolean } = {},
+): Promise<void> {
   if (tokenHashes.length === 0 || !cacheEnabled(ttl)) return;
+  let missing = tokenHashes;
+  if (options.skipPresent) {
+    const present = await env.VALIDATION_CACHE.get(tokenHashes.map((hash) => kvKeys.revoked(hash)));
+    missing = tokenHashes.filter((hash) => (present.get(kvKeys.revoked(hash)) ?? null) === null);
+  }
   const marker: RevocationMarker = { revokedAt: Date.now() };
   const body = JSON.stringify(marker);
   const expirationTtl = revocationMarkerTtl(ttl);
   await Promise.all(
-    tokenHashes.map((hash) => env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl })),
+    missing.map((hash) => env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl })),
   );
 }
 

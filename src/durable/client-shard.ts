@@ -29,6 +29,7 @@ import {
   type SubjectToken,
   type TokenResponseBody,
 } from "./shard/protocol";
+import { PurgeOutbox } from "./shard/purge-outbox";
 import { ClientRecordStore } from "./shard/record-store";
 import { revokeToken } from "./shard/revocation";
 import { rotateRefreshToken } from "./shard/rotation";
@@ -72,7 +73,8 @@ export class ClientShard extends DurableObject<Env> {
     const clients = new ClientTable(ctx.storage.sql);
     this.records = new ClientRecordStore(env, clients);
     this.authentication = new ClientAuthentication(env, clients, this.records);
-    this.cleanup = new CleanupAlarm(ctx.storage, this.tokens, forms);
+    const outbox = new PurgeOutbox(env, config.gatewayCacheTtl, ctx.storage.sql);
+    this.cleanup = new CleanupAlarm(ctx.storage, this.tokens, forms, outbox);
   }
 
   // ---- the key's record and its lockout -----------------------------------------------------------------
@@ -86,6 +88,7 @@ export class ClientShard extends DurableObject<Env> {
       return this.tokens.revokeAll(now, revoke === "application" ? "client_credentials" : undefined);
     });
     if (revoke !== "none") await this.cleanup.scheduleSoon();
+    if (purge.length > 0) await this.cleanup.schedulePurge();
     return purge;
   }
 
@@ -104,7 +107,7 @@ export class ClientShard extends DurableObject<Env> {
     route: TokenRoute,
     credentials: ClientCredentials,
   ): Promise<ShardResult<{ tenant: string; consumerKey: string }>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const record = await this.authentication.authenticate(route, credentials, false);
       return accepted({ tenant: record.tenant, consumerKey: record.consumerKey });
     });
@@ -114,7 +117,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Authenticates the client and mints a token for a grant that has already established the user (if any). */
   async issueToken(request: IssueRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const { route, credentials } = request;
       const record = await this.authentication.authenticate(route, credentials, request.allowPublic ?? false);
       const issued = await issueTokens({ ...this.store, record, route }, request, Date.now());
@@ -125,7 +128,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §6 refresh, single use, serialized here (src/durable/shard/rotation.ts). */
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const hash = await hashSecret(request.refreshToken);
       const presented = this.tokens.find(hash);
       const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
@@ -144,7 +147,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §4.1.3: exchanges a code (src/durable/shard/codes.ts). Public clients are held to PKCE there. */
   async redeemAuthorizationCode(request: CodeRedeemRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const record = await this.authentication.authenticate(request.route, request.credentials, true);
       const result = await redeemCode({ ...this.store, record, route: request.route }, request, Date.now());
       if (!result.ok) return result;
@@ -171,7 +174,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Mints an authorization code for a user who approved the request on this (the user's) shard. */
   async issueAuthorizationCode(request: CodeIssueRequest): Promise<ShardResult<{ code: string }>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const record = await this.records.load(request.route);
       if (!record || record.consumerKey !== request.route.consumerKey) {
         throw refuse("invalid_client", "unknown client");
@@ -186,7 +189,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 7009 with WSO2's response headers (src/durable/shard/revocation.ts). */
   async revokeToken(request: RevokeRequest): Promise<ShardResult<RevocationOutcome>> {
-    return answer(async () => {
+    return this.answer(async () => {
       const hash = await hashSecret(request.token);
       const row = this.tokens.find(hash);
       // RFC 7009 §2.1: a public client has no secret, so it revokes with client_id alone the tokens it obtained
@@ -206,10 +209,12 @@ export class ClientShard extends DurableObject<Env> {
    */
   async endUserCredentials(username: string, epoch: UserEpoch): Promise<string[]> {
     const now = Date.now();
-    return this.ctx.storage.transactionSync(() => {
+    const purge = this.ctx.storage.transactionSync(() => {
       this.users.record(username, epoch);
       return this.tokens.revoke("user", username, now);
     });
+    if (purge.length > 0) await this.cleanup.schedulePurge();
+    return purge;
   }
 
   /** RFC 8693: the subject token of a token exchange, if it is an active access token of this shard. */
@@ -234,14 +239,20 @@ export class ClientShard extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.cleanup.run();
   }
-}
 
-/** Answers a refusal thrown below (a `Refusal`) as data; anything else is a fault and propagates. */
-async function answer<T>(work: () => Promise<ShardResult<T>>): Promise<ShardResult<T>> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof Refusal) return refused(error.failure);
-    throw error;
+  /**
+   * Answers a refusal thrown below (a `Refusal`) as data; anything else is a fault and propagates. A result that
+   * ended access tokens the gateway has seen arms the purge outbox's alarm (src/durable/shard/purge-outbox.ts).
+   */
+  private async answer<T>(work: () => Promise<ShardResult<T>>): Promise<ShardResult<T>> {
+    let result: ShardResult<T>;
+    try {
+      result = await work();
+    } catch (error) {
+      if (error instanceof Refusal) return refused(error.failure);
+      throw error;
+    }
+    if (result.purge.length > 0) await this.cleanup.schedulePurge();
+    return result;
   }
 }

@@ -120,13 +120,28 @@ export class Registry extends DurableObject<Env> {
       if (!this.applications.shardsOf(consumerKey).includes(shard)) continue;
       purge.push(...(await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch)));
     }
-    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
+    await this.purgeGateway(purge);
   }
   async getUserCredential(username: string): Promise<UserCredential | null> {
     return this.users.credential(username);
   }
   async recordLogin(username: string, ok: boolean): Promise<void> {
     this.users.recordLogin(username, ok);
+  }
+
+  /**
+   * Publishes the revocation markers of tokens the shards ended. If KV refuses them, the shards' purge outboxes
+   * (src/durable/shard/purge-outbox.ts) keep retrying: the admin change itself stands.
+   */
+  private async purgeGateway(purge: string[]): Promise<void> {
+    try {
+      await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
+    } catch (error) {
+      console.error(
+        "gateway purge deferred to the shards' outboxes:",
+        error instanceof Error ? error.message : error,
+      );
+    }
   }
 
   // ---- browser forms ------------------------------------------------------------------------------------
@@ -188,7 +203,7 @@ export class Registry extends DurableObject<Env> {
         purge.push(...(await shardStub(this.env, { consumerKey: key, shard }).syncClient(null, "all")));
       await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
     }
-    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
+    await this.purgeGateway(purge);
     await this.gateway.republishKeys(consumerKeys);
     return found({ id });
   }
@@ -244,7 +259,7 @@ export class Registry extends DurableObject<Env> {
       );
       for (const hashes of results) purge.push(...hashes);
     }
-    await purgeValidation(this.env, this.config.gatewayCacheTtl, purge);
+    await this.purgeGateway(purge);
   }
 
   // ---- APIs and subscriptions ---------------------------------------------------------------------------

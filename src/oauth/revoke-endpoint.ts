@@ -24,7 +24,7 @@ export async function revokeEndpoint(c: Context<ClientEnv>): Promise<Response> {
   if (route) {
     const { credentials } = client;
     const revocation = shardStub(c.env, route).revokeToken({ route, credentials, token, hint });
-    outcome = await settle(c.env, config, await revocation);
+    outcome = await settle(c.env, config, await revocation, "fail");
   } else {
     // Not this client's token: still authenticate the client (RFC 7009 §2.1), then change nothing.
     await authenticateClient(c.env, config, client);

@@ -72,4 +72,7 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
       ALTER TABLE tokens ADD COLUMN user_epoch INTEGER;
     `);
   },
+  // 5: the durable outbox of gateway-cache purges (src/durable/shard/purge-outbox.ts).
+  (sql) =>
+    sql.exec("CREATE TABLE IF NOT EXISTS pending_purges (hash TEXT PRIMARY KEY, since INTEGER NOT NULL)"),
 ];

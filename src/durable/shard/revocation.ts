@@ -18,6 +18,12 @@ export async function revokeToken(
   now: number,
 ): Promise<{ outcome: RevocationOutcome; purge: string[] }> {
   const { token, hash, row: found } = presented;
+  if (found && found.state === "revoked" && found.kind !== "code") {
+    // Already revoked: nothing to say (RFC 7009 §2.2), but the purge is published again, in case the first
+    // revocation's did not reach KV (README "Revoke API").
+    const purge = context.transaction(() => context.tokens.republishFamily(found.family));
+    return { outcome: {}, purge };
+  }
   if (!found || !isLive(found, now) || found.kind === "code") return { outcome: {}, purge: [] };
   const sibling = found.sibling_sealed ? await unsealWith(token, SEAL_SIBLING, found.sibling_sealed) : null;
   const purge = context.transaction(() => {

@@ -106,6 +106,38 @@ export class TokenTable {
     );
   }
 
+  /**
+   * Records gateway-cache purges as pending (src/durable/shard/purge-outbox.ts), in the caller's transaction:
+   * every method below that ends an access token the gateway has validated calls it, so the purge is as durable
+   * as the revocation itself. Returns the hashes.
+   */
+  private enqueuePurge(hashes: string[]): string[] {
+    const now = Date.now();
+    for (const hash of hashes) {
+      this.sql.exec(
+        "INSERT INTO pending_purges (hash, since) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",
+        hash,
+        now,
+      );
+    }
+    return hashes;
+  }
+
+  /**
+   * A repeated revocation of a grant already revoked: its access tokens the gateway has validated, queued for
+   * purging again (a marker the first attempt failed to write is written now; README "Revoke API").
+   */
+  republishFamily(family: string): string[] {
+    const seen = this.sql
+      .exec<{ hash: string }>(
+        "SELECT hash FROM tokens WHERE family = ? AND kind = 'access' AND state = 'revoked' AND gateway_seen = 1",
+        family,
+      )
+      .toArray()
+      .map((r) => r.hash);
+    return this.enqueuePurge(seen);
+  }
+
   /** Revokes the given rows; returns the hashes of access tokens that were active (to purge from caches). */
   revoke(where: "hash" | "family" | "user", value: string, now: number): string[] {
     const active = this.sql
@@ -115,6 +147,7 @@ export class TokenTable {
       )
       .toArray()
       .map((r) => r.hash);
+    this.enqueuePurge(active);
     this.sql.exec(
       `UPDATE tokens SET state = 'revoked', revoked_at = ?, sibling_sealed = NULL, successor_sealed = NULL,
          purge_after = MIN(COALESCE(expires_at, ?), ?)
@@ -138,7 +171,9 @@ export class TokenTable {
         hash,
       )
       .toArray();
-    return removed.some((row) => row.state === "active" && row.gateway_seen === 1) ? [hash] : [];
+    return removed.some((row) => row.state === "active" && row.gateway_seen === 1)
+      ? this.enqueuePurge([hash])
+      : [];
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
@@ -152,6 +187,7 @@ export class TokenTable {
       )
       .toArray()
       .map((r) => r.hash);
+    this.enqueuePurge(active);
     this.sql.exec(
       `UPDATE tokens SET state = 'revoked', revoked_at = ?, sibling_sealed = NULL, successor_sealed = NULL,
          purge_after = MIN(COALESCE(expires_at, ?), ?)
