@@ -11,7 +11,7 @@ export default defineConfig({
   ],
   test: {
     include: ["test/**/*.test.ts"],
-    exclude: ["test/e2e/**", "test/variants/**"],
+    exclude: ["test/e2e/**", "test/variants/**", "test/faults/**"],
     // Real HTTP servers (node:http on ephemeral loopback ports): the gateway tests' backend, inject("gatewayBackend"),
     // and the jwt-bearer tests' JWKS host, inject("jwksServer").
     globalSetup: ["./test/gateway/global-setup.ts", "./test/signing/global-setup.ts"],

@@ -1,5 +1,4 @@
 import { kvKeys } from "../core/cache-keys";
-import type { Env } from "../env";
 import { KV_MIN_TTL_SECONDS } from "./cache-policy";
 
 /**

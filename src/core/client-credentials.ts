@@ -9,4 +9,6 @@ export interface ClientCredentials {
   /** `null` for a public client presenting only its `client_id`. */
   clientSecret: string | null;
   method: "client_secret_basic" | "client_secret_post" | "none";
+  /** Where the request came from (`CF-Connecting-IP`): failed authentications are throttled per source. */
+  source?: string;
 }

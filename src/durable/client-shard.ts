@@ -10,6 +10,7 @@ import { migrate } from "./migrations";
 import { ClientAuthentication } from "./shard/authentication";
 import { CleanupAlarm } from "./shard/cleanup";
 import { ClientTable } from "./shard/client-table";
+import { ClientThrottle, type FailureVerdict } from "./shard/client-throttle";
 import { issueCode, redeemCode } from "./shard/codes";
 import { accessTokenFacts, introspection, subjectToken } from "./shard/introspection";
 import { SHARD_MIGRATIONS } from "./shard/migrations";
@@ -72,12 +73,12 @@ export class ClientShard extends DurableObject<Env> {
     };
     const clients = new ClientTable(ctx.storage.sql);
     this.records = new ClientRecordStore(env, clients);
-    this.authentication = new ClientAuthentication(env, clients, this.records);
+    this.authentication = new ClientAuthentication(env, new ClientThrottle(ctx.storage.sql), this.records);
     const outbox = new PurgeOutbox(env, config.gatewayCacheTtl, ctx.storage.sql);
     this.cleanup = new CleanupAlarm(ctx.storage, this.tokens, forms, outbox);
   }
 
-  // ---- the key's record and its lockout -----------------------------------------------------------------
+  // ---- the key's record and its failed-authentication throttle ------------------------------------------
 
   /** Pushed by the registry on every change of the key; `revoke` ends tokens issued under the old settings. */
   async syncClient(record: ClientRecord | null, revoke: "none" | "all" | "application"): Promise<string[]> {
@@ -92,14 +93,14 @@ export class ClientShard extends DurableObject<Env> {
     return purge;
   }
 
-  /** Home shard only: counts a failure seen by another shard; returns the key's lock expiry (0 if none). */
-  async recordAuthFailure(consumerKey: string): Promise<number> {
-    return this.authentication.countRemoteFailure(consumerKey);
+  /** Home shard only: counts a failed authentication from `source` seen by another shard. */
+  async recordAuthFailure(consumerKey: string, source: string): Promise<FailureVerdict> {
+    return this.authentication.countRemoteFailure(consumerKey, source);
   }
 
-  /** Told by the home shard that the key is locked until `lockedUntil`. */
-  async applyLock(route: TokenRoute, lockedUntil: number): Promise<void> {
-    await this.authentication.applyLock(route, lockedUntil);
+  /** Told by the home shard that `source` is locked out of the key until `lockedUntil`. */
+  async applyLock(route: TokenRoute, source: string, lockedUntil: number): Promise<void> {
+    if (await this.records.load(route)) this.authentication.applyLock(source, lockedUntil);
   }
 
   /** Authenticates a client whose request does its work elsewhere (another client's token, /introspect). */
@@ -107,7 +108,7 @@ export class ClientShard extends DurableObject<Env> {
     route: TokenRoute,
     credentials: ClientCredentials,
   ): Promise<ShardResult<{ tenant: string; consumerKey: string }>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const record = await this.authentication.authenticate(route, credentials, false);
       return accepted({ tenant: record.tenant, consumerKey: record.consumerKey });
     });
@@ -117,7 +118,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Authenticates the client and mints a token for a grant that has already established the user (if any). */
   async issueToken(request: IssueRequest): Promise<ShardResult<TokenResponseBody>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const { route, credentials } = request;
       const record = await this.authentication.authenticate(route, credentials, request.allowPublic ?? false);
       const issued = await issueTokens({ ...this.store, record, route }, request, Date.now());
@@ -128,7 +129,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §6 refresh, single use, serialized here (src/durable/shard/rotation.ts). */
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const hash = await hashSecret(request.refreshToken);
       const presented = this.tokens.find(hash);
       const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
@@ -147,7 +148,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §4.1.3: exchanges a code (src/durable/shard/codes.ts). Public clients are held to PKCE there. */
   async redeemAuthorizationCode(request: CodeRedeemRequest): Promise<ShardResult<TokenResponseBody>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const record = await this.authentication.authenticate(request.route, request.credentials, true);
       const result = await redeemCode({ ...this.store, record, route: request.route }, request, Date.now());
       if (!result.ok) return result;
@@ -174,7 +175,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Mints an authorization code for a user who approved the request on this (the user's) shard. */
   async issueAuthorizationCode(request: CodeIssueRequest): Promise<ShardResult<{ code: string }>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const record = await this.records.load(request.route);
       if (!record || record.consumerKey !== request.route.consumerKey) {
         throw refuse("invalid_client", "unknown client");
@@ -189,7 +190,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 7009 with WSO2's response headers (src/durable/shard/revocation.ts). */
   async revokeToken(request: RevokeRequest): Promise<ShardResult<RevocationOutcome>> {
-    return this.answer(async () => {
+    return answer(this.cleanup, async () => {
       const hash = await hashSecret(request.token);
       const row = this.tokens.find(hash);
       // RFC 7009 §2.1: a public client has no secret, so it revokes with client_id alone the tokens it obtained
@@ -239,20 +240,20 @@ export class ClientShard extends DurableObject<Env> {
   override async alarm(): Promise<void> {
     await this.cleanup.run();
   }
+}
 
-  /**
-   * Answers a refusal thrown below (a `Refusal`) as data; anything else is a fault and propagates. A result that
-   * ended access tokens the gateway has seen arms the purge outbox's alarm (src/durable/shard/purge-outbox.ts).
-   */
-  private async answer<T>(work: () => Promise<ShardResult<T>>): Promise<ShardResult<T>> {
-    let result: ShardResult<T>;
-    try {
-      result = await work();
-    } catch (error) {
-      if (error instanceof Refusal) return refused(error.failure);
-      throw error;
-    }
-    if (result.purge.length > 0) await this.cleanup.schedulePurge();
-    return result;
+/**
+ * Answers a refusal thrown below (a `Refusal`) as data; anything else is a fault and propagates. A result that
+ * ended access tokens the gateway has seen arms the purge outbox's alarm (src/durable/shard/purge-outbox.ts).
+ */
+async function answer<T>(alarm: CleanupAlarm, work: () => Promise<ShardResult<T>>): Promise<ShardResult<T>> {
+  let result: ShardResult<T>;
+  try {
+    result = await work();
+  } catch (error) {
+    if (error instanceof Refusal) return refused(error.failure);
+    throw error;
   }
+  if (result.purge.length > 0) await alarm.schedulePurge();
+  return result;
 }

@@ -13,6 +13,7 @@ import { migrate } from "./migrations";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
+import { type LoginGate, type LoginOutcome, LoginThrottle } from "./registry/login-throttle";
 import { found, notFound, type RegistryResult } from "./registry/result";
 import { REGISTRY_MIGRATIONS } from "./registry/schema";
 import { type TierChanges, type TierInput, TierStore, type TierView } from "./registry/tiers";
@@ -21,7 +22,13 @@ import {
   TrustedIssuerStore,
   type TrustedIssuerView,
 } from "./registry/trusted-issuers";
-import { type NewUser, type UserCredential, UserStore, type UserView } from "./registry/users";
+import {
+  loginPrincipal,
+  type NewUser,
+  type UserCredential,
+  UserStore,
+  type UserView,
+} from "./registry/users";
 import type { UserEpoch } from "./user-epoch";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
@@ -42,6 +49,7 @@ const FORM_SIGNING_SECRET = "form-signing-secret";
  */
 export class Registry extends DurableObject<Env> {
   private readonly users: UserStore;
+  private readonly logins: LoginThrottle;
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
   private readonly trustedIssuers: TrustedIssuerStore;
@@ -55,6 +63,7 @@ export class Registry extends DurableObject<Env> {
     migrate(ctx.storage, REGISTRY_MIGRATIONS);
     this.config = readConfig(env);
     this.users = new UserStore(ctx.storage.sql);
+    this.logins = new LoginThrottle(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
     this.apis = new ApiStore(ctx.storage.sql);
     this.trustedIssuers = new TrustedIssuerStore(ctx.storage.sql);
@@ -125,8 +134,21 @@ export class Registry extends DurableObject<Env> {
   async getUserCredential(username: string): Promise<UserCredential | null> {
     return this.users.credential(username);
   }
-  async recordLogin(username: string, ok: boolean): Promise<void> {
-    this.users.recordLogin(username, ok);
+
+  /**
+   * A log-in attempt (README "Lock-out and throttling"): admitted and counted in this one step, or refused by
+   * the throttle, for any name alike; the user's stored hash (null for no such user) goes with an admission.
+   */
+  async beginLogin(
+    name: string,
+    source: string,
+  ): Promise<{ principal: string; gate: LoginGate; credential: UserCredential | null }> {
+    const principal = loginPrincipal(name);
+    const gate = this.logins.begin(principal, source, Date.now());
+    return { principal, gate, credential: gate.ok ? this.users.credential(name) : null };
+  }
+  async finishLogin(principal: string, source: string, outcome: LoginOutcome): Promise<void> {
+    this.logins.finish(principal, source, outcome, Date.now());
   }
 
   /**

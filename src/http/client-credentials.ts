@@ -1,4 +1,5 @@
 import type { ClientCredentials } from "../core/client-credentials";
+import { requestSource } from "../core/request-source";
 import { isConsumerKey } from "../core/token-format";
 import { invalidClient, OAuthError } from "../errors/oauth-error";
 import type { FormParams } from "./form";
@@ -72,5 +73,5 @@ export function readClientCredentials(headers: Headers, params: FormParams): Cli
   if (!credentials)
     throw invalidClient("client authentication is required (HTTP Basic or client_id/client_secret)");
   if (!isConsumerKey(credentials.clientId)) throw invalidClient("unknown client");
-  return credentials;
+  return { ...credentials, source: requestSource(headers) };
 }

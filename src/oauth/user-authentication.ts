@@ -1,76 +1,87 @@
 import { hashPassword, type PasswordHash, verifyPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
+import type { LoginOutcome } from "../durable/registry/login-throttle";
 import { OAuthError } from "../errors/oauth-error";
 
 /**
  * Resource-owner authentication against the registry's user store, shared by the password grant
  * (RFC 6749 §4.3.2) and the authorization endpoint's login page (RFC 6749 §3.1: "the authorization server
- * MUST first verify the identity of the resource owner"). One place, so both count failures into the same
- * per-user lockout (src/durable/lockout.ts).
+ * MUST first verify the identity of the resource owner"). One place, so both go through the same throttle
+ * (README "Lock-out and throttling"; src/durable/registry/login-throttle.ts).
  *
- * It is two steps, so the password grant can put the client's authentication between them: `checkUser` reads
- * the user's record (one registry call) and verifies the password here in the stateless Worker (PBKDF2, about
- * 11 ms of CPU, which would stall a single-threaded Durable Object); `recordLogin` writes the outcome, and
- * only when there is something to write (a failure, or earlier failures to clear).
+ * It is two steps, so the password grant can put the client's authentication between them: `checkUser` has
+ * the registry admit the attempt (counted against the name and the request's source before anything is
+ * evaluated) and hand over the stored hash, waits out the user's pace if it is being slowed, then verifies the
+ * password here in the stateless Worker (PBKDF2, about 11 ms of CPU, which would stall a single-threaded
+ * Durable Object); `recordLogin` tells the registry how the attempt ended.
  *
- * The user name is any accepted spelling: `alice`, `alice@carbon.super`, `FOO/alice` (a secondary user store).
+ * Every failure reads the same to the caller, whether the user does not exist, the password is wrong or the
+ * source is throttled: nothing says whether a user exists. The user name is any accepted spelling: `alice`,
+ * `alice@carbon.super`, `FOO/alice` (a secondary user store).
  */
 export type UserCheck =
-  | { ok: true; username: string; clearFailures: boolean; epoch: number }
-  | { ok: false; reason: "invalid_credentials"; username: string | null }
-  | { ok: false; reason: "locked"; retryAfter: number };
+  | { ok: true; username: string; epoch: number; attempt: LoginAttempt }
+  | { ok: false; attempt: LoginAttempt | null };
 
 export type UserFailure = Exclude<UserCheck, { ok: true }>;
+
+/** An attempt the registry admitted, to be finished with its outcome. */
+export interface LoginAttempt {
+  principal: string;
+  source: string;
+}
 
 /** A hash verified for names that do not exist, so that an unknown user costs as much time as a wrong password. */
 let decoy: Promise<PasswordHash> | null = null;
 
-export async function checkUser(env: Env, username: string, password: string): Promise<UserCheck> {
-  const credential = await registryStub(env).getUserCredential(username);
+export async function checkUser(
+  env: Env,
+  username: string,
+  password: string,
+  source: string,
+): Promise<UserCheck> {
+  const { principal, gate, credential } = await registryStub(env).beginLogin(username, source);
+  if (!gate.ok) return { ok: false, attempt: null };
+  if (gate.waitMs > 0) await new Promise((resolve) => setTimeout(resolve, gate.waitMs));
+  const attempt = { principal, source };
   if (!credential) {
     decoy ??= hashPassword("edge-key-manager decoy password");
     await verifyPassword(password, await decoy);
-    return { ok: false, reason: "invalid_credentials", username: null };
+    return { ok: false, attempt };
   }
-  if (credential.lockedFor > 0) return { ok: false, reason: "locked", retryAfter: credential.lockedFor };
   return (await verifyPassword(password, credential.password))
-    ? {
-        ok: true,
-        username: credential.username,
-        clearFailures: credential.hasFailures,
-        epoch: credential.epoch,
-      }
-    : { ok: false, reason: "invalid_credentials", username: credential.username };
+    ? { ok: true, username: credential.username, epoch: credential.epoch, attempt }
+    : { ok: false, attempt };
 }
 
-/** Counts a failed log-in of an existing user, or clears earlier failures after a success. */
-export async function recordLogin(env: Env, check: UserCheck): Promise<void> {
-  if (check.ok && check.clearFailures) await registryStub(env).recordLogin(check.username, true);
-  if (!check.ok && check.reason === "invalid_credentials" && check.username !== null) {
-    await registryStub(env).recordLogin(check.username, false);
-  }
+/** Tells the registry how an admitted attempt ended (nothing to tell for one the throttle refused). */
+export async function recordLogin(env: Env, check: UserCheck, outcome?: LoginOutcome): Promise<void> {
+  if (!check.attempt) return;
+  const result = outcome ?? (check.ok ? "success" : "failure");
+  await registryStub(env).finishLogin(check.attempt.principal, check.attempt.source, result);
 }
 
 /** Both steps at once, for the login page. */
-export async function authenticateUser(env: Env, username: string, password: string): Promise<UserCheck> {
-  const check = await checkUser(env, username, password);
+export async function authenticateUser(
+  env: Env,
+  username: string,
+  password: string,
+  source: string,
+): Promise<UserCheck> {
+  const check = await checkUser(env, username, password, source);
   await recordLogin(env, check);
   return check;
 }
 
-/** What a failed log-in reads as to a person at the login page. */
-export function loginFailureMessage(failure: UserFailure): string {
-  return failure.reason === "locked"
-    ? `This account is locked after too many failed sign-in attempts. Try again in ${failure.retryAfter} seconds.`
-    : "The user name or password is incorrect.";
+/** What a failed log-in reads as to a person at the login page: the same for every cause. */
+export function loginFailureMessage(): string {
+  return "The user name or password is incorrect, or there were too many failed attempts from here. Try again later.";
 }
 
-/** The password grant's error for a failed log-in (RFC 6749 §5.2 invalid_grant). */
-export function userAuthenticationError(failure: UserFailure): OAuthError {
-  return failure.reason === "locked"
-    ? new OAuthError(
-        "invalid_grant",
-        `the account is locked after failed log-ins; try again in ${failure.retryAfter} seconds`,
-      )
-    : new OAuthError("invalid_grant", "invalid username or password");
+/** The password grant's error for a failed log-in (RFC 6749 §5.2 invalid_grant): the same for every cause. */
+export function userAuthenticationError(): OAuthError {
+  return new OAuthError(
+    "invalid_grant",
+    "invalid username or password, or too many failed attempts from this address; try again later",
+  );
 }

@@ -4,7 +4,7 @@ import { fnv1a } from "../../src/core/shard-routing";
 import { shardStub } from "../../src/durable/names";
 import { signForm } from "../../src/oauth/authorize/form-signing";
 import type { AuthorizationRequest } from "../../src/oauth/authorize/request";
-import { admin, adminJson, call, createApp, createUser, postForm, token, unique } from "../helpers";
+import { admin, adminJson, basic, call, createApp, createUser, postForm, token, unique } from "../helpers";
 import {
   CALLBACK,
   cookieOf,
@@ -306,27 +306,27 @@ describe("the login form", () => {
     const response = await submitLogin(login, user.username, "wrong-password");
     const html = await response.text();
     expect(response.status).toBe(200);
-    expect(html).toContain("The user name or password is incorrect.");
+    expect(html).toContain("The user name or password is incorrect");
     expect(html).toContain(`value="${user.username}"`);
     expect(html).not.toContain('value="approve"');
     expect(hiddenField(html)).toBeTruthy();
     const unknown = await submitLogin(login, unique("ghost"), "whatever");
-    expect(await unknown.text()).toContain("The user name or password is incorrect.");
+    expect(await unknown.text()).toContain("The user name or password is incorrect");
     const empty = await submitLogin(login, user.username, "");
     expect(await empty.text()).toContain("Enter your user name and password.");
   });
 
-  it("shares the user lockout with the password grant", async () => {
+  it("shares the per-source throttle with the password grant, and says the same as for a wrong password", async () => {
     const app = await createApp({ callbackUrl: CALLBACK });
     const user = await createUser();
     const login = await openLogin(await codeParams(app.keys.PRODUCTION));
     for (let i = 0; i < 5; i++) await (await submitLogin(login, user.username, `wrong-${i}`)).text();
-    // Locked: even the right password is refused, on the page ...
-    const locked = await submitLogin(login, user.username, user.password);
-    const html = await locked.text();
-    expect(html).toContain("locked");
+    // Throttled from this source: even the right password is refused, with the wrong-password message ...
+    const throttled = await submitLogin(login, user.username, user.password);
+    const html = await throttled.text();
+    expect(html).toContain("The user name or password is incorrect");
     expect(html).not.toContain('value="approve"');
-    // ... and at the token endpoint.
+    // ... and at the token endpoint from the same source ...
     const grant = await token(app.keys.PRODUCTION, {
       grant_type: "password",
       username: user.username,
@@ -334,17 +334,25 @@ describe("the login form", () => {
     });
     expect(grant.status).toBe(400);
     expect(grant.body.error).toBe("invalid_grant");
-    expect(grant.body.error_description).toContain("locked");
+    // ... but not from another source.
+    const elsewhere = await postForm(
+      "/token",
+      { grant_type: "password", username: user.username, password: user.password },
+      { Authorization: basic(app.keys.PRODUCTION), "CF-Connecting-IP": "198.51.100.7" },
+    );
+    expect(elsewhere.status).toBe(200);
   });
 
-  it("failures at the password grant lock the login page too", async () => {
+  it("failures at the password grant throttle the login page from the same source too", async () => {
     const app = await createApp({ callbackUrl: CALLBACK });
     const user = await createUser();
     for (let i = 0; i < 5; i++) {
       await token(app.keys.PRODUCTION, { grant_type: "password", username: user.username, password: "nope" });
     }
     const login = await openLogin(await codeParams(app.keys.PRODUCTION));
-    expect(await (await submitLogin(login, user.username, user.password)).text()).toContain("locked");
+    const html = await (await submitLogin(login, user.username, user.password)).text();
+    expect(html).toContain("The user name or password is incorrect");
+    expect(html).not.toContain('value="approve"');
   });
 
   it("accepts user, user@tenant and DOMAIN/user, and shows the canonical name", async () => {

@@ -14,6 +14,7 @@ import {
   postForm,
   type TestApp,
   token,
+  unique,
 } from "../helpers";
 
 const URL_SAFE_TOKEN = /^[A-Za-z0-9_-]+\.[0-9]+\.[A-Za-z0-9_-]{43}$/;
@@ -202,7 +203,11 @@ describe("POST /token grant_type=password", () => {
       password: "nope",
     });
     expect(wrong.status).toBe(400);
-    expect(wrong.body).toEqual({ error: "invalid_grant", error_description: "invalid username or password" });
+    expect(wrong.body).toEqual({
+      error: "invalid_grant",
+      error_description:
+        "invalid username or password, or too many failed attempts from this address; try again later",
+    });
     const unknown = await token(app.keys.PRODUCTION, {
       grant_type: "password",
       username: "ghost",
@@ -217,7 +222,7 @@ describe("POST /token grant_type=password", () => {
     });
   });
 
-  it("locks a user out after repeated wrong passwords, even for the right one", async () => {
+  it("throttles a source after repeated wrong passwords, even for the right one, with the wrong-password answer", async () => {
     const app = await createApp();
     const user = await createUser();
     for (let i = 0; i < 5; i++) {
@@ -234,8 +239,10 @@ describe("POST /token grant_type=password", () => {
       password: user.password,
     });
     expect(locked.status).toBe(400);
-    expect(locked.body.error).toBe("invalid_grant");
-    expect(locked.body.error_description).toMatch(/locked/);
+    expect(locked.body).toEqual(
+      (await token(app.keys.PRODUCTION, { grant_type: "password", username: unique("ghost"), password: "x" }))
+        .body,
+    );
   });
 });
 
@@ -364,7 +371,7 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
     await expectError(publicClient, 401, "invalid_client");
   });
 
-  it("locks a consumer key after repeated wrong secrets, across its shards", async () => {
+  it("locks a source out of a consumer key after repeated wrong secrets, across its shards; other sources are not", async () => {
     const locked = await createApp();
     const bad = { Authorization: `Basic ${btoa(`${locked.keys.PRODUCTION.consumerKey}:wrong`)}` };
     for (let i = 0; i < 5; i++) {
@@ -387,8 +394,16 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
       expect(body.error_description).toMatch(/too many failed/);
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     }
-    // The other key of the application is not affected.
+    // The other key of the application is not affected, nor is the right secret from another source.
     expect((await token(locked.keys.SANDBOX, { grant_type: "client_credentials" })).status).toBe(200);
+    for (let i = 0; i < 6; i++) {
+      const other = await postForm(
+        "/token",
+        { grant_type: "client_credentials" },
+        { Authorization: basic(locked.keys.PRODUCTION), "CF-Connecting-IP": "198.51.100.20" },
+      );
+      expect(other.status).toBe(200);
+    }
   });
 
   it("never stores a token or secret in plaintext (DO SQLite and KV)", async () => {

@@ -1,6 +1,5 @@
 import { canonicalUserName } from "../../core/identity";
 import type { PasswordHash } from "../../crypto/password";
-import { type FailureState, lockedFor, recordFailure } from "../lockout";
 import type { UserEpoch } from "../user-epoch";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";
@@ -24,10 +23,6 @@ export interface NewUser {
 export interface UserCredential {
   username: string;
   password: PasswordHash;
-  /** Seconds the account stays locked after failed log-ins; 0 when it is not locked. */
-  lockedFor: number;
-  /** Failed log-ins are on record: a success must clear them (recordLogin). */
-  hasFailures: boolean;
   /** The credential epoch this check is valid for (src/durable/user-epoch.ts). */
   epoch: number;
 }
@@ -117,7 +112,7 @@ export class UserStore {
     if (!row) return notFound(`no user ${username}`);
     const epoch = this.nextEpoch();
     this.sql.exec(
-      "UPDATE users SET password = ?, epoch = ?, failures = 0, window_start = 0, locked_until = 0 WHERE username = ?",
+      "UPDATE users SET password = ?, epoch = ? WHERE username = ?",
       JSON.stringify(password),
       epoch,
       username,
@@ -141,30 +136,12 @@ export class UserStore {
     return {
       username: row.username,
       password: JSON.parse(row.password) as PasswordHash,
-      lockedFor: lockedFor(this.failureState(row), Date.now()),
-      hasFailures: row.failures !== 0 || row.locked_until !== 0,
       epoch: row.epoch,
     };
   }
+}
 
-  recordLogin(username: string, ok: boolean): void {
-    const row = this.row(username);
-    if (!row) return;
-    // The common case, a success with nothing to clear, writes nothing.
-    if (ok && row.failures === 0 && row.locked_until === 0) return;
-    const next = ok
-      ? { failures: 0, windowStart: 0, lockedUntil: 0 }
-      : recordFailure(this.failureState(row), Date.now());
-    this.sql.exec(
-      "UPDATE users SET failures = ?, window_start = ?, locked_until = ? WHERE username = ?",
-      next.failures,
-      next.windowStart,
-      next.lockedUntil,
-      username,
-    );
-  }
-
-  private failureState(row: UserRow): FailureState {
-    return { failures: row.failures, windowStart: row.window_start, lockedUntil: row.locked_until };
-  }
+/** The name a log-in attempt is throttled under: the canonical user name, or the text as typed (bounded). */
+export function loginPrincipal(input: string): string {
+  return canonicalUserName(input) ?? input.trim().toLowerCase().slice(0, 256);
 }

@@ -1,20 +1,15 @@
 import type { SqlRow } from "./schema";
 
-/** The shard's copy of its consumer key's record and the key's failed-authentication state: one row. */
+/** The shard's copy of its consumer key's record: one row (failures are src/durable/shard/client-throttle.ts's). */
 export interface ClientRow {
   record: string;
-  failures: number;
-  window_start: number;
-  locked_until: number;
 }
 
 export class ClientTable {
   constructor(private readonly sql: SqlStorage) {}
 
   get(): ClientRow | null {
-    const rows = this.sql
-      .exec<SqlRow>("SELECT record, failures, window_start, locked_until FROM client")
-      .toArray();
+    const rows = this.sql.exec<SqlRow>("SELECT record FROM client").toArray();
     return (rows[0] as unknown as ClientRow | undefined) ?? null;
   }
 
@@ -27,14 +22,5 @@ export class ClientTable {
 
   remove(): void {
     this.sql.exec("DELETE FROM client");
-  }
-
-  setFailures(failures: number, windowStart: number, lockedUntil: number): void {
-    this.sql.exec(
-      "UPDATE client SET failures = ?, window_start = ?, locked_until = ? WHERE id = 1",
-      failures,
-      windowStart,
-      lockedUntil,
-    );
   }
 }

@@ -75,4 +75,16 @@ export const SHARD_MIGRATIONS: readonly Migration[] = [
   // 5: the durable outbox of gateway-cache purges (src/durable/shard/purge-outbox.ts).
   (sql) =>
     sql.exec("CREATE TABLE IF NOT EXISTS pending_purges (hash TEXT PRIMARY KEY, since INTEGER NOT NULL)"),
+  // 6: failed client authentications per source (src/durable/shard/client-throttle.ts). The client table's
+  //    failures / window_start / locked_until columns are no longer used.
+  (sql) => {
+    sql.exec(`
+      CREATE TABLE IF NOT EXISTS source_failures (
+        source TEXT PRIMARY KEY, failures INTEGER NOT NULL, window_start INTEGER NOT NULL
+      );
+      CREATE INDEX IF NOT EXISTS source_failures_window ON source_failures (window_start);
+      CREATE TABLE IF NOT EXISTS source_locks (source TEXT PRIMARY KEY, locked_until INTEGER NOT NULL);
+      CREATE INDEX IF NOT EXISTS source_locks_until ON source_locks (locked_until);
+    `);
+  },
 ];

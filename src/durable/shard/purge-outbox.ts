@@ -1,5 +1,4 @@
 import { publishRevocationMarkers } from "../../cache/validation-cache";
-import type { Env } from "../../env";
 
 /** First retry of a pending purge, then doubling up to the cap (README "Revoke API": the purge guarantee). */
 export const PURGE_RETRY_MS = 2_000;

@@ -1,5 +1,4 @@
 import { refuse } from "../../core/oauth-failure";
-import type { Env } from "../../env";
 import { registryStub } from "../names";
 import { admits, newerEpoch, type UserEpoch } from "../user-epoch";
 import type { SqlRow } from "./schema";

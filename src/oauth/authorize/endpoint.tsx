@@ -2,6 +2,7 @@
 import { type Context, Hono } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { issuerOf } from "../../core/issuer";
+import { requestSource } from "../../core/request-source";
 import { randomSecret } from "../../crypto/secrets";
 import { shardStub } from "../../durable/names";
 import { CONSENT_FORM_USED, type ConsentForm } from "../../durable/shard/protocol";
@@ -165,8 +166,8 @@ async function login(c: AppContext): Promise<Response> {
   if (username === "" || password === "") {
     return loginPage(c, request, session, { username, error: "Enter your user name and password." });
   }
-  const result = await authenticateUser(c.env, username, password);
-  if (!result.ok) return loginPage(c, request, session, { username, error: loginFailureMessage(result) });
+  const result = await authenticateUser(c.env, username, password, requestSource(c.req.raw.headers));
+  if (!result.ok) return loginPage(c, request, session, { username, error: loginFailureMessage() });
 
   const consentForm = { nonce: randomSecret(16), expiresAt: Date.now() + CONSENT_FORM_TTL * 1000 };
   const payload: ConsentPayload = { request, user: result.username, epoch: result.epoch, form: consentForm };

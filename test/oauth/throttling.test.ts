@@ -1,0 +1,147 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { registryStub } from "../../src/durable/names";
+import { basic, createApp, createUser, postForm, unique } from "../helpers";
+
+const ATTACKER = "203.0.113.66";
+const USER_SIDE = "198.51.100.10";
+
+function passwordGrant(
+  keys: { consumerKey: string; consumerSecret: string },
+  username: string,
+  password: string,
+  source: string,
+) {
+  return postForm(
+    "/token",
+    { grant_type: "password", username, password },
+    { Authorization: basic(keys), "CF-Connecting-IP": source },
+  );
+}
+
+/** Counts the registry's finishLogin calls: one per log-in attempt whose password was actually evaluated. */
+async function countEvaluations(): Promise<{ failures: () => number; stop: () => Promise<void> }> {
+  const seen: string[] = [];
+  let restore = () => {};
+  await runInDurableObject(registryStub(env), (instance) => {
+    const prototype = Object.getPrototypeOf(instance) as { finishLogin: (...args: unknown[]) => unknown };
+    const original = prototype.finishLogin;
+    prototype.finishLogin = function (this: unknown, ...args: unknown[]) {
+      seen.push(String(args[2]));
+      return original.apply(this, args);
+    };
+    restore = () => {
+      prototype.finishLogin = original;
+    };
+  });
+  return {
+    failures: () => seen.filter((outcome) => outcome === "failure").length,
+    stop: async () => restore(),
+  };
+}
+
+describe("lock-out and throttling (README): per source, exact under concurrency, no user enumeration", () => {
+  it("30 parallel wrong passwords from one source: exactly 5 are evaluated; the right password from another source still works", async () => {
+    const app = await createApp();
+    const user = await createUser();
+    const counter = await countEvaluations();
+    let answers: Response[];
+    try {
+      answers = await Promise.all(
+        Array.from({ length: 30 }, (_, i) =>
+          passwordGrant(app.keys.PRODUCTION, user.username, `wrong-${i}`, ATTACKER),
+        ),
+      );
+      expect(counter.failures()).toBe(5);
+    } finally {
+      await counter.stop();
+    }
+    const bodies = await Promise.all(answers.map((answer) => answer.json()));
+    // Every answer is the same, evaluated or not.
+    expect(new Set(answers.map((answer) => answer.status))).toEqual(new Set([400]));
+    expect(new Set(bodies.map((body) => JSON.stringify(body))).size).toBe(1);
+    // The attacker's source is refused even with the right password; the user's own source is not.
+    expect((await passwordGrant(app.keys.PRODUCTION, user.username, user.password, ATTACKER)).status).toBe(
+      400,
+    );
+    expect((await passwordGrant(app.keys.PRODUCTION, user.username, user.password, USER_SIDE)).status).toBe(
+      200,
+    );
+  });
+
+  it("answers a throttled existing user, an unknown user and a wrong password alike (no enumeration)", async () => {
+    const app = await createApp();
+    const user = await createUser();
+    const ghost = unique("ghost");
+    const source = "203.0.113.70";
+    for (const name of [user.username, ghost]) {
+      for (let i = 0; i < 5; i++)
+        await (await passwordGrant(app.keys.PRODUCTION, name, `bad-${i}`, source)).text();
+    }
+    const answers = [
+      await passwordGrant(app.keys.PRODUCTION, user.username, "wrong", "203.0.113.71"), // wrong password
+      await passwordGrant(app.keys.PRODUCTION, unique("ghost"), "x", "203.0.113.71"), // unknown user
+      await passwordGrant(app.keys.PRODUCTION, user.username, user.password, source), // throttled, right password
+      await passwordGrant(app.keys.PRODUCTION, ghost, "x", source), // throttled, unknown user
+    ];
+    const seen = await Promise.all(
+      answers.map(async (answer) => ({
+        status: answer.status,
+        body: await answer.text(),
+        retryAfter: answer.headers.get("retry-after"),
+      })),
+    );
+    expect(new Set(seen.map((answer) => JSON.stringify(answer))).size).toBe(1);
+    expect(seen[0]?.status).toBe(400);
+  });
+
+  it("30 parallel wrong secrets from one source: exactly 5 are evaluated, over all shards; other sources unaffected", async () => {
+    const app = await createApp();
+    const keys = app.keys.PRODUCTION;
+    const wrong = { consumerKey: keys.consumerKey, consumerSecret: "wrong-secret" };
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) =>
+        // client_credentials picks a random shard; /introspect authenticates on one too: spread over the shards.
+        postForm(
+          i % 2 ? "/token" : "/introspect",
+          { grant_type: "client_credentials", token: "x" },
+          {
+            Authorization: basic(wrong),
+            "CF-Connecting-IP": ATTACKER,
+          },
+        ),
+      ),
+    );
+    const bodies = (await Promise.all(answers.map((answer) => answer.json()))) as Array<{
+      error: string;
+      error_description: string;
+    }>;
+    expect(answers.every((answer) => answer.status === 401)).toBe(true);
+    expect(bodies.filter((body) => body.error_description === "client authentication failed")).toHaveLength(
+      5,
+    );
+    expect(bodies.filter((body) => /too many failed/.test(body.error_description))).toHaveLength(25);
+    // The right secret: refused from the attacker's address, accepted from any other.
+    const fromAttacker = await postForm(
+      "/token",
+      { grant_type: "client_credentials" },
+      {
+        Authorization: basic(keys),
+        "CF-Connecting-IP": ATTACKER,
+      },
+    );
+    expect(fromAttacker.status).toBe(401);
+    expect(Number(fromAttacker.headers.get("retry-after"))).toBeGreaterThan(0);
+    for (let i = 0; i < 8; i++) {
+      const legit = await postForm(
+        "/token",
+        { grant_type: "client_credentials" },
+        {
+          Authorization: basic(keys),
+          "CF-Connecting-IP": USER_SIDE,
+        },
+      );
+      expect(legit.status).toBe(200);
+    }
+  });
+});
