@@ -69,6 +69,27 @@ describe("lock-out and throttling (README): per source, exact under concurrency,
     );
   });
 
+  it("the user store admits at most 5 attempts per source at once, before any is evaluated", async () => {
+    const user = await createUser();
+    // 30 parallel admissions with none finished yet: a count taken only after evaluating would admit them all.
+    const gates = await Promise.all(
+      Array.from({ length: 30 }, () => registryStub(env).beginLogin(user.username, "203.0.113.80")),
+    );
+    expect(gates.filter((entry) => entry.gate.ok)).toHaveLength(5);
+    expect(gates.filter((entry) => entry.gate.ok && entry.credential !== null)).toHaveLength(5);
+    // Another source is admitted, and an unknown name is treated exactly alike.
+    expect((await registryStub(env).beginLogin(user.username, "203.0.113.81")).gate.ok).toBe(true);
+    const ghost = await Promise.all(
+      Array.from({ length: 30 }, () => registryStub(env).beginLogin(unique("ghost"), "203.0.113.80")),
+    );
+    expect(ghost.every((entry) => entry.gate.ok && entry.credential === null)).toBe(true);
+    const sameGhost = unique("ghost");
+    const repeated = await Promise.all(
+      Array.from({ length: 30 }, () => registryStub(env).beginLogin(sameGhost, "203.0.113.80")),
+    );
+    expect(repeated.filter((entry) => entry.gate.ok)).toHaveLength(5);
+  });
+
   it("answers a throttled existing user, an unknown user and a wrong password alike (no enumeration)", async () => {
     const app = await createApp();
     const user = await createUser();
