@@ -6,7 +6,24 @@ export default defineConfig({
     cloudflareTest({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
-      miniflare: { bindings: { ADMIN_TOKEN: "test-admin-token" } },
+      miniflare: {
+        bindings: { ADMIN_TOKEN: "test-admin-token" },
+        // A throttling counter that always throws, in a worker of its own: a test binds THROTTLE_COUNTERS to it
+        // (test/throttle/failure.test.ts) to see the gateway fail closed or open.
+        durableObjects: { BROKEN_COUNTERS: { className: "BrokenCounter", scriptName: "broken-counter" } },
+        workers: [
+          {
+            name: "broken-counter",
+            modules: true,
+            compatibilityDate: "2026-04-20",
+            script: `import { DurableObject } from "cloudflare:workers";
+export class BrokenCounter extends DurableObject {
+  async lease() { throw new Error("this counter is broken on purpose"); }
+}
+export default { fetch() { return new Response("broken-counter"); } };`,
+          },
+        ],
+      },
     }),
   ],
   test: {

@@ -16,6 +16,7 @@ import { JWKS_PATH, jwksEndpoint } from "./signing/jwks-endpoint";
 export { ClientShard } from "./durable/client-shard";
 export { Registry } from "./durable/registry";
 export { SigningKeys } from "./durable/signing-keys";
+export { ThrottleCounter } from "./durable/throttle-counter";
 
 const oauthMethodNotAllowed = () => {
   throw new OAuthError("invalid_request", "use POST", { status: 405, headers: { Allow: "POST" } });

@@ -1,10 +1,11 @@
 import { kvKeys } from "../core/cache-keys";
-import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable } from "./facts";
+import type { CachedValidation, KeyFacts, RevocationMarker, RouteTable, TierTable } from "./facts";
 import { isUnknownClientMarker } from "./unknown-clients";
 
 /** What one gateway call found in KV; null where nothing (or nothing readable) was there. */
 export interface CachedFacts {
   routes: RouteTable | null;
+  tiers: TierTable | null;
   key: KeyFacts | null;
   validation: CachedValidation | null;
   revoked: boolean;
@@ -12,7 +13,14 @@ export interface CachedFacts {
   unknownKey: boolean;
 }
 
-const NOTHING: CachedFacts = { routes: null, key: null, validation: null, revoked: false, unknownKey: false };
+const NOTHING: CachedFacts = {
+  routes: null,
+  tiers: null,
+  key: null,
+  validation: null,
+  revoked: false,
+  unknownKey: false,
+};
 
 /**
  * Reads every cache entry a call needs in one KV bulk read: the routing table and, when a token of ours was
@@ -24,8 +32,10 @@ export async function readCachedFacts(
   token: { consumerKey: string; hash: string } | null,
 ): Promise<CachedFacts> {
   const routesKey = kvKeys.gatewayApis();
+  const tiersKey = kvKeys.gatewayTiers();
   const keys = [routesKey];
   if (token) {
+    keys.push(tiersKey);
     keys.push(
       kvKeys.gatewayKey(token.consumerKey),
       kvKeys.validation(token.hash),
@@ -44,6 +54,7 @@ export async function readCachedFacts(
   if (!token) return { ...NOTHING, routes: entry<RouteTable>(routesKey) };
   return {
     routes: entry<RouteTable>(routesKey),
+    tiers: entry<TierTable>(tiersKey),
     key: entry<KeyFacts>(kvKeys.gatewayKey(token.consumerKey)),
     validation: entry<CachedValidation>(kvKeys.validation(token.hash)),
     revoked: entry<RevocationMarker>(kvKeys.revoked(token.hash)) !== null,

@@ -27,6 +27,8 @@ export interface Config {
   environment: string;
   /** `ISSUER`: the pinned issuer origin (src/core/issuer.ts); null: the origin each request reached. */
   issuer: string | null;
+  /** A throttling counter that cannot be reached: let limited calls through uncounted (true) or refuse (false). */
+  throttleFailOpen: boolean;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -45,6 +47,7 @@ export const DEFAULT_CONFIG: Config = {
   cors: readCorsConfig({}, "domain"),
   environment: "development",
   issuer: null,
+  throttleFailOpen: false,
 };
 
 /** An HTTP field name (RFC 9110 §5.1: a token). */
@@ -122,6 +125,7 @@ export function readConfig(source: object): Config {
     cors: readCorsConfig(s, clientDomainHeader),
     environment,
     issuer: readIssuer(s.ISSUER, environment),
+    throttleFailOpen: boolean(s, "THROTTLE_FAIL_OPEN", DEFAULT_CONFIG.throttleFailOpen),
   };
   cache.set(source, config);
   return config;

@@ -17,3 +17,16 @@ export const SIGNING_KEYS_NAME = "signing-keys";
 export function signingKeysStub(env: Env) {
   return env.SIGNING_KEYS.get(env.SIGNING_KEYS.idFromName(SIGNING_KEYS_NAME));
 }
+
+/**
+ * Throttling counters (src/durable/throttle-counter.ts): one per application + API for the subscription tier, one
+ * per application for the application tier. A subscription deleted and made again keeps its counter.
+ */
+export const counterNames = {
+  subscription: (applicationId: string, apiId: string) => `subscription:${applicationId}:${apiId}`,
+  application: (applicationId: string) => `application:${applicationId}`,
+} as const;
+
+export function counterStub(env: Env, name: string) {
+  return env.THROTTLE_COUNTERS.get(env.THROTTLE_COUNTERS.idFromName(name));
+}

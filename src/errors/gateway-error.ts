@@ -15,7 +15,8 @@ export type GatewayErrorCode =
   | "not_found"
   | "bad_gateway"
   | "gateway_timeout"
-  | "temporarily_unavailable";
+  | "temporarily_unavailable"
+  | "throttled";
 
 export type ForbiddenReason =
   | "not_subscribed"
@@ -29,6 +30,7 @@ const STATUS: Record<GatewayErrorCode, ContentfulStatusCode> = {
   invalid_token: 401,
   insufficient_scope: 403,
   not_found: 404,
+  throttled: 429,
   bad_gateway: 502,
   temporarily_unavailable: 503,
   gateway_timeout: 504,
@@ -58,5 +60,31 @@ export class GatewayError extends HttpError {
     const body: Record<string, string> = { error: this.code, error_description: this.description };
     if (this.reason) body.reason = this.reason;
     return jsonResponse(body, this.status, headers);
+  }
+}
+
+/**
+ * Over a tier's limit with stop on quota reach (CONTRACT "Throttling tiers"): 429 with `Retry-After` (seconds until
+ * the window frees a request), the RateLimit headers and `{"error":"throttled","tier","level"}`.
+ */
+export class ThrottledError extends GatewayError {
+  constructor(
+    readonly tier: string,
+    readonly level: "subscription" | "application",
+    readonly limit: number,
+    readonly retryAfterSeconds: number,
+  ) {
+    super("throttled", `over the ${level} tier ${tier}`);
+  }
+
+  override getResponse(): Response {
+    const retryAfter = String(this.retryAfterSeconds);
+    return jsonResponse({ error: "throttled", tier: this.tier, level: this.level }, 429, {
+      ...NO_STORE,
+      "Retry-After": retryAfter,
+      "RateLimit-Limit": String(this.limit),
+      "RateLimit-Remaining": "0",
+      "RateLimit-Reset": retryAfter,
+    });
   }
 }

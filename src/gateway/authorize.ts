@@ -1,9 +1,10 @@
 import { cacheEnabled, isFresh } from "../cache/cache-policy";
 import { type CachedFacts, readCachedFacts } from "../cache/cache-read";
-import type { CachedValidation, GatewayApi, KeyFacts, RouteTable } from "../cache/facts";
+import type { CachedValidation, GatewayApi, KeyFacts, RouteTable, TierTable } from "../cache/facts";
 import { markUnknownClient } from "../cache/unknown-clients";
 import { validationEntry, writeValidation } from "../cache/validation-cache";
 import type { Config } from "../core/config";
+import { type TierPolicy, UNLIMITED } from "../core/tiers";
 import { parseTokenRoute, type TokenRoute } from "../core/token-format";
 import { hashSecret } from "../crypto/secrets";
 import { registryStub, shardStub } from "../durable/names";
@@ -22,7 +23,10 @@ export interface AuthorizedCall {
   endpoint: string;
   key: KeyFacts;
   token: CachedValidation;
+  /** The subscription's tier (API level) and the application's (application level), with their limits. */
   tier: string;
+  subscriptionTier: TierPolicy;
+  applicationTier: TierPolicy;
 }
 
 export interface AuthorizeOptions {
@@ -59,7 +63,7 @@ export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall
 
   const cached: CachedFacts = caching
     ? await readCachedFacts(env, route && hash ? { consumerKey: route.consumerKey, hash } : null)
-    : { routes: null, key: null, validation: null, revoked: false, unknownKey: false };
+    : { routes: null, tiers: null, key: null, validation: null, revoked: false, unknownKey: false };
 
   const url = new URL(request.url);
   const routes = isFresh(cached.routes, Date.now()) ? (cached.routes as RouteTable) : await fetchRoutes(env);
@@ -113,8 +117,48 @@ export async function authorizeCall(
       "no_sandbox_endpoint",
     );
   }
-  return { api, remainder: located.remainder, endpoint, key, token, tier };
+  const applicationTierName = key.applicationTier ?? UNLIMITED;
+  const [subscriptionTier, applicationTier] = (await tierPolicies(options.env, cached.tiers, [
+    tier,
+    applicationTierName,
+  ])) as [TierPolicy, TierPolicy];
+  return {
+    api,
+    remainder: located.remainder,
+    endpoint,
+    key: { ...key, applicationTier: applicationTierName },
+    token,
+    tier,
+    subscriptionTier,
+    applicationTier,
+  };
 }
+
+/**
+ * The limits of the named tiers: from the cached tier table, else the registry's. A tier the registry does not
+ * know either (it cannot be deleted while named) leaves the call undecidable: 503, never unthrottled.
+ */
+async function tierPolicies(env: Env, cached: TierTable | null, names: string[]): Promise<TierPolicy[]> {
+  const lookUp = (table: TierTable) =>
+    names.map((name) => (name === UNLIMITED ? UNLIMITED_POLICY : table.tiers[name]));
+  if (isFresh(cached, Date.now())) {
+    const policies = lookUp(cached as TierTable);
+    if (policies.every((policy) => policy !== undefined)) return policies as TierPolicy[];
+  }
+  const policies = lookUp(await authority(() => registryStub(env).gatewayTiers()));
+  if (policies.some((policy) => policy === undefined)) {
+    console.error(`gateway: unknown tier among ${names.join(", ")}`);
+    throw new GatewayError("temporarily_unavailable", "the call's tier could not be found; try again");
+  }
+  return policies as TierPolicy[];
+}
+
+const UNLIMITED_POLICY: TierPolicy = {
+  name: UNLIMITED,
+  requestCount: null,
+  unitTime: null,
+  stopOnQuotaReach: true,
+};
 
 function domainRefusal(reason: DomainRefusal, config: Config): string {
   const header = config.clientDomainHeader;

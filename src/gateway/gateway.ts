@@ -9,6 +9,7 @@ import { addCorsHeaders, allowedOrigins, answerPreflight, isPreflight, removeCor
 import { forwardToBackend } from "./forward";
 import { identityHeaders, outgoingHeaders } from "./identity-headers";
 import { backendUrl } from "./routes";
+import { throttleCall } from "./throttle/enforce";
 
 /**
  * The API gateway (README "Gateway"): every request no other route took. A path under a published
@@ -34,6 +35,12 @@ export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
     api = located.api;
     if (isPreflight(request)) return await answerPreflight(c, config.cors, allowedOrigins(api, config.cors));
     const call = await authorizeCall(options, located);
+    const throttle = await throttleCall(c.env, config, {
+      applicationId: call.key.applicationId,
+      apiId: call.api.id,
+      subscriptionTier: call.subscriptionTier,
+      applicationTier: call.applicationTier,
+    });
     const url = new URL(request.url);
     const assertion = await assertionHeader(c.env, config, call, issuerOf(config, request));
     response = await forwardToBackend({
@@ -41,7 +48,11 @@ export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
       method: request.method,
       headers: outgoingHeaders({
         incoming: request.headers,
-        identity: { ...identityHeaders(call), ...assertion },
+        identity: {
+          ...identityHeaders(call),
+          ...assertion,
+          ...(throttle.throttled ? { [THROTTLED_HEADER]: "true" } : {}),
+        },
         reserved: [config.jwtHeader],
         removeAuthorization: config.removeOAuthHeadersFromOutMessage,
         requestUrl: url,
@@ -49,6 +60,7 @@ export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
       body: request.body,
     });
     removeCorsHeaders(response.headers);
+    for (const [name, value] of Object.entries(throttle.headers)) response.headers.set(name, value);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
     // The client's body was not read: drop it rather than leave it pending.
@@ -58,6 +70,9 @@ export async function gatewayCall(c: Context<AppEnv>): Promise<Response> {
   if (origin !== null) addCorsHeaders(response.headers, origin, allowedOrigins(api, config.cors));
   return response;
 }
+
+/** Tells the backend that the call is over its tier's limit (a tier without stop on quota reach). */
+const THROTTLED_HEADER = "X-Ekm-Throttled";
 
 function runInBackground(c: Context, work: Promise<unknown>): void {
   try {

@@ -12,6 +12,8 @@
 //   .../status/<code>          answers <code> with header x-backend-status and a small body
 //   .../slow                   answers after 20 s (for timeouts)
 //   .../cors                   as echo, with CORS headers of its own (ACAO *, credentials, Vary: Accept-Encoding)
+//   .../count/<id>[?delay=ms]  as echo after `delay` ms, counting the calls under <id> and how many were in flight at once
+//   /__count/<id>              JSON {calls, inFlight, maxInFlight, throttled} of a counted id (read directly by the tests)
 import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 
@@ -44,6 +46,7 @@ export async function startBackend(options = {}) {
   const { port = 0, host = "127.0.0.1" } = options;
   const progress = new Map();
   const held = new Map();
+  const counts = new Map();
 
   const server = createServer((request, response) => {
     handle(request, response).catch(() => response.destroy());
@@ -68,7 +71,25 @@ export async function startBackend(options = {}) {
       return;
     }
 
+    if (segments[0] === "__count") {
+      const state = counts.get(segments[1]) ?? { calls: 0, inFlight: 0, maxInFlight: 0, throttled: 0 };
+      response.writeHead(200, { "content-type": "application/json" });
+      response.end(JSON.stringify(state));
+      return;
+    }
+
     const action = segments[1];
+    if (action === "count") {
+      const id = segments[2] ?? "";
+      const state = counts.get(id) ?? { calls: 0, inFlight: 0, maxInFlight: 0, throttled: 0 };
+      counts.set(id, state);
+      state.calls += 1;
+      if (request.headers["x-ekm-throttled"] === "true") state.throttled += 1;
+      state.inFlight += 1;
+      state.maxInFlight = Math.max(state.maxInFlight, state.inFlight);
+      await new Promise((resolve) => setTimeout(resolve, Number(url.searchParams.get("delay") ?? "0")));
+      state.inFlight -= 1;
+    }
     if (action === "download") {
       const bytes = Number(segments[2] ?? "0");
       response.writeHead(200, {
