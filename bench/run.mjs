@@ -15,6 +15,7 @@ import { cpuDelta, cpuSnapshot } from "./lib/proc.mjs";
 import { writeReport } from "./lib/report.mjs";
 import { ROOT } from "./lib/server.mjs";
 import {
+  admin,
   chooseTool,
   formHeaders,
   inBatches,
@@ -303,6 +304,32 @@ async function main() {
     if (gatewayProblem) unavailable(context, gwHit, gatewayProblem);
     else await measure(context, gwHit);
     await base.hashKvFetch();
+    // The same warm call for an application whose subscription and application tiers both limit it (a quota it
+    // never reaches): each isolate leases permits in batches; the counters say how many lease calls they served.
+    const gwLimited = {
+      id: "gw-limited",
+      group: "gateway",
+      name: "Gateway call, validation cache hit, limited tier not reached (→ local backend)",
+      baselines: ["base-hash-kv-fetch"],
+      cpu: { ...cpu, backend: backend.pid },
+      spec: {
+        url: gatewayUrl,
+        headers: { Authorization: "Bearer @@" },
+        mode: "cycle",
+        items: context.limitedTokens ?? [],
+      },
+    };
+    if (gatewayProblem || !context.limitedTokens)
+      unavailable(context, gwLimited, gatewayProblem ?? "no tiers");
+    else {
+      const before = await counterLeases(context);
+      const { row } = await measure(context, gwLimited);
+      const after = await counterLeases(context);
+      // Warm-up and measured run together: every call of both took a permit from both counters.
+      row.throttle = { leases: after.leases - before.leases, used: after.used - before.used, counters: 2 };
+      log(`gw-limited: ${row.throttle.leases} lease calls for ${row.throttle.used / 2} calls (2 counters)`);
+    }
+    await base.hashKvFetch();
     // The same call on a key manager with JWT_GENERATION=false (no X-JWT-Assertion), between the same baselines.
     const noJwtTokens = await setUpNoJwtGateway(context, HOT_TOKENS);
     const noJwt = context.servers.mainNoJwt;
@@ -386,6 +413,7 @@ async function main() {
     await base.doWrite();
 
     context.revocation = await revocationCheck(context, checkTokens, gatewayProblem);
+    context.accuracy = gatewayProblem ? { unavailable: gatewayProblem } : await accuracyCheck(context);
 
     context.info.loadAfter = loadavg()
       .map((n) => n.toFixed(2))
@@ -449,6 +477,51 @@ async function revocationCheck(context, tokens, gatewayProblem) {
   log(
     `revocation check: ${result.refused}/${result.checked} refused at once; revoke p50 ${result.cachedRevoke?.p50?.toFixed(2) ?? "-"} ms (cached), ` +
       `${result.uncachedRevoke.p50?.toFixed(2)} ms (never validated); one KV put adds ~${(result.kvPut.p50 - result.json.p50).toFixed(2)} ms, one KV delete ~${(result.kvDelete.p50 - result.json.p50).toFixed(2)} ms`,
+  );
+  return result;
+}
+
+/** Lease calls and permits the limited application's counters (application + subscription) served so far. */
+async function counterLeases(context) {
+  const usage = await admin(
+    context.servers.main.origin,
+    "GET",
+    `/applications/${context.limitedApp.id}/usage`,
+  );
+  const counters = [usage.application, ...usage.subscriptions];
+  return {
+    leases: counters.reduce((sum, counter) => sum + counter.leases, 0),
+    used: counters.reduce((sum, counter) => sum + counter.used, 0),
+  };
+}
+
+/**
+ * Throttling accuracy: 1,000 calls from 64 concurrent connections against a tier of 100 calls a minute; exactly
+ * 100 may pass (the rest 429).
+ */
+async function accuracyCheck(context) {
+  const { main } = context.servers;
+  const statuses = {};
+  let sent = 0;
+  const started = performance.now();
+  const connection = async () => {
+    while (sent < 1000) {
+      sent += 1;
+      const answer = await request(main.origin, "GET", context.gatewayPath, {
+        headers: { Authorization: `Bearer ${context.accuracyToken}` },
+      });
+      statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+    }
+  };
+  await Promise.all(Array.from({ length: 64 }, connection));
+  const result = {
+    calls: sent,
+    passed: statuses[200] ?? 0,
+    statuses,
+    seconds: (performance.now() - started) / 1000,
+  };
+  log(
+    `throttling accuracy: ${result.passed} of ${result.calls} calls passed a 100/min tier ${JSON.stringify(statuses)}`,
   );
   return result;
 }

@@ -55,7 +55,7 @@ function target(description, measured, pass) {
 }
 
 export function writeReport(path, context) {
-  const { rows, info, settings, revocation, spread } = context;
+  const { rows, info, settings, revocation, spread, accuracy } = context;
   const byId = (id) => rows.find((r) => r.id === id) ?? null;
   const lines = [];
   const push = (...text) => lines.push(...text);
@@ -164,7 +164,39 @@ export function writeReport(path, context) {
   const withoutJwt = jwtCompared ? ratio(gwNoJwt, baselineRow(rows, "base-hash-kv-fetch", gwNoJwt)) : null;
   const ccJwt = byId("cc-jwt");
   const jwtIssuance = cc && ccJwt ? cc.cpuMsPerRequest && ccJwt.cpuMsPerRequest / cc.cpuMsPerRequest : null;
+  const hashKvFetch = gwAvailable ? ratio(gwHit, baselineRow(rows, "base-hash-kv-fetch", gwHit)) : null;
+  const gwLimited = byId("gw-limited");
+  const limitedAvailable = gwLimited && !gwLimited.unavailable;
+  const limitedRatio = limitedAvailable
+    ? ratio(gwLimited, baselineRow(rows, "base-hash-kv-fetch", gwLimited))
+    : null;
+  const doPerRequest =
+    limitedAvailable && gwLimited.throttle?.used > 0
+      ? gwLimited.throttle.leases / (gwLimited.throttle.used / gwLimited.throttle.counters)
+      : null;
   const targets = [
+    target(
+      "Warm gateway call, Unlimited tier ≥ 0.9 × bearer + SHA-256 + one KV get + forward (req/s)",
+      hashKvFetch ? `${fixed(hashKvFetch.rps)} (CPU ${fixed(hashKvFetch.cpu)})` : "not available",
+      hashKvFetch ? hashKvFetch.rps >= 0.9 : null,
+    ),
+    target(
+      "Warm gateway call, limited tier not reached ≥ 0.8 × the same baseline (req/s)",
+      limitedRatio ? `${fixed(limitedRatio.rps)} (CPU ${fixed(limitedRatio.cpu)})` : "not available",
+      limitedRatio ? limitedRatio.rps >= 0.8 : null,
+    ),
+    target(
+      "Limited tier not reached: Durable Object (counter) calls per request ≤ 0.1",
+      doPerRequest !== null
+        ? `${fixed(doPerRequest, 4)} (${gwLimited.throttle.leases} lease calls, ${rate(gwLimited.throttle.used / gwLimited.throttle.counters)} calls)`
+        : "not available",
+      doPerRequest !== null ? doPerRequest <= 0.1 : null,
+    ),
+    target(
+      "Throttling accuracy: 1,000 calls from 64 connections against 100/min let exactly 100 through",
+      accuracy?.unavailable || !accuracy ? "not available" : `${accuracy.passed} of ${accuracy.calls}`,
+      accuracy?.unavailable || !accuracy ? null : accuracy.passed === 100 && accuracy.calls === 1000,
+    ),
     target(
       "Gateway call, cache hit ≥ 0.9 × bearer + SHA-256 + KV get (req/s)",
       gwAvailable ? fixed(ratio(gwHit, hashKv).rps) : "not available",
@@ -222,6 +254,25 @@ export function writeReport(path, context) {
     );
   }
 
+  // ---- throttling ----
+  push("", "## Throttling", "");
+  if (limitedAvailable) {
+    push(
+      `Limited tier, quota not reached: the application's own tier and its subscription's tier both limit it`,
+      `(1,000,000,000 per hour), so every call takes a permit from two counters. Over the warm-up and the measured`,
+      `run the counters granted ${rate(gwLimited.throttle.used)} permits in ${gwLimited.throttle.leases} lease calls: **${fixed(doPerRequest, 4)} Durable Object calls per`,
+      `request** (each call needs both counters; a call makes no counter call while its isolate holds permits).`,
+      "",
+    );
+  }
+  if (accuracy && !accuracy.unavailable) {
+    push(
+      `Accuracy: ${accuracy.calls.toLocaleString("en-US")} calls from 64 concurrent connections against a tier of 100 per 60 s, in ${fixed(accuracy.seconds, 1)} s:`,
+      `**${accuracy.passed} passed**; answers by status ${JSON.stringify(accuracy.statuses)}.`,
+      "",
+    );
+  }
+
   // ---- revocation ----
   push("", "## Revocation and the gateway cache", "");
   if (revocation?.unavailable) {
@@ -252,8 +303,8 @@ export function writeReport(path, context) {
       `| Baseline: one KV delete | ${fixed(revocation.kvDelete.p50)} | ${fixed(revocation.kvDelete.p99)} |`,
       `| Baseline: bare JSON | ${fixed(revocation.json.p50)} | ${fixed(revocation.json.p99)} |`,
       "",
-      "The purge awaits KV writes for every active access token a revocation ends that the gateway has validated",
-      "(src/gateway/validation-cache.ts: a revocation-marker put and a delete of the cached validation; a token the",
+      "The purge awaits one KV write for every active access token a revocation ends that the gateway has validated",
+      "(src/cache/validation-cache.ts: a revocation marker written over the token's entry; a token the",
       `gateway never validated needs none). Alone, one KV put adds about ${fixed(put)} ms and one KV delete about`,
       `${fixed(del)} ms here (baseline less bare JSON). Under load the second /revoke row above includes it, as does a`,
       "refresh rotation whose replaced access token had been used at the gateway.",

@@ -296,9 +296,50 @@ export async function setUpKeyManager(context) {
     });
     await admin(origin, "POST", "/subscriptions", { applicationId: app.id, apiId: api.id });
     context.gatewayPath = "/bench/1.0.0/ping";
+    // Throttling (README "Throttling"): an application limited at both levels by a quota it never reaches, and
+    // one subscribed with 100 calls a minute for the accuracy check.
+    await admin(origin, "POST", "/tiers", {
+      name: "BenchLimited",
+      requestCount: 1_000_000_000,
+      unitTime: 3600,
+    });
+    await admin(origin, "POST", "/tiers", { name: "Bench100", requestCount: 100, unitTime: 60 });
+    const limited = await admin(origin, "POST", "/applications", {
+      name: "bench-limited",
+      owner: "benchowner",
+      tier: "BenchLimited",
+    });
+    await admin(origin, "POST", "/subscriptions", {
+      applicationId: limited.id,
+      apiId: api.id,
+      tier: "BenchLimited",
+    });
+    context.limitedApp = limited;
+    context.limitedTokens = await inBatches(100, 16, () =>
+      clientCredentials(origin, limited.keys.PRODUCTION),
+    );
+    const accuracy = await admin(origin, "POST", "/applications", {
+      name: "bench-accuracy",
+      owner: "benchowner",
+    });
+    await admin(origin, "POST", "/subscriptions", {
+      applicationId: accuracy.id,
+      apiId: api.id,
+      tier: "Bench100",
+    });
+    context.accuracyToken = await clientCredentials(origin, accuracy.keys.PRODUCTION);
   } catch (error) {
     context.gatewayProblem = `admin API: ${error.message.split("\n")[0]}`;
   }
+}
+
+async function clientCredentials(origin, keys) {
+  const answer = await request(origin, "POST", "/token", {
+    headers: formHeaders(basicOf(keys)),
+    body: "grant_type=client_credentials",
+  });
+  if (answer.status !== 200) throw new Error(`client_credentials: ${answer.status} ${answer.text}`);
+  return answer.json.access_token;
 }
 
 const basicOf = (keys) =>

@@ -12,6 +12,7 @@ import { settle } from "../services/shard-result";
 import { adminRouter } from "./admin-app";
 import {
   type ApplicationChanges,
+  applicationUsage,
   createApplication,
   deleteApplication,
   getApplication,
@@ -20,6 +21,7 @@ import {
   regenerateToken,
   updateApplication,
 } from "./schemas/applications";
+import { usageOf } from "./usage";
 
 type Settings = z.output<typeof ApplicationChanges>;
 
@@ -89,6 +91,7 @@ export const applicationRoutes = adminRouter()
   .openapi(getApplication, async (c) =>
     c.json(unwrap(await registryStub(c.env).getApplication(c.req.valid("param").id)), 200),
   )
+  .openapi(applicationUsage, async (c) => c.json(await usageOf(c.env, c.req.valid("param").id), 200))
   .openapi(updateApplication("put"), async (c) =>
     c.json(await update(c.env, c.req.valid("param").id, c.req.valid("json")), 200),
   )

@@ -1,4 +1,5 @@
 import { requireAdmin } from "../http/admin-auth";
+import { forgetGatewayFacts } from "../http/forget-gateway-facts";
 import { adminRouter } from "./admin-app";
 import { apiRoutes } from "./apis";
 import { applicationRoutes } from "./applications";
@@ -19,6 +20,7 @@ export const OPENAPI_PATH = "/openapi.json";
  */
 export const adminRoutes = adminRouter();
 adminRoutes.use("*", requireAdmin);
+adminRoutes.use("*", forgetGatewayFacts);
 adminRoutes
   .route("/users", userRoutes)
   .route("/applications", applicationRoutes)

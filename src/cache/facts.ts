@@ -74,7 +74,7 @@ export interface CachedValidation {
   staleAt: number;
 }
 
-/** Written by revocation under `revoked:<hash>`; while present, no validation entry of that hash is trusted. */
+/** Written by revocation over a token's validation (`token:<hash>`): the token is refused while it is there. */
 export interface RevocationMarker {
   revokedAt: number;
 }

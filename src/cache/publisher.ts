@@ -62,19 +62,23 @@ export class GatewayPublisher {
     return table;
   }
 
-  /** After a tier was created, changed or deleted. Resolves once the new table is in KV. */
+  /** After a tier was created, changed or deleted. Resolves once the new table (and version) is in KV. */
   async republishTiers(): Promise<void> {
     await this.enqueue(() => this.writeTiers());
+    await this.enqueue(() => this.writeVersion());
   }
 
   /** After an API was created, changed or deleted. Resolves once the new table is in KV. */
   async republishRoutes(): Promise<void> {
     await this.enqueue(() => this.writeRoutes());
+    await this.enqueue(() => this.writeVersion());
   }
 
-  /** After an application, its keys or its subscriptions changed (or it was deleted). Resolves once written. */
+  /** After an application, its keys or its subscriptions changed (or it was deleted). Resolves once written
+   *  (facts, then the version). */
   async republishKeys(consumerKeys: readonly string[]): Promise<void> {
     await Promise.all(consumerKeys.map((consumerKey) => this.enqueue(() => this.writeKey(consumerKey))));
+    await this.enqueue(() => this.writeVersion());
   }
 
   private routeTable(now: number): RouteTable {
@@ -108,6 +112,16 @@ export class GatewayPublisher {
     const now = Date.now();
     const table = this.routeTable(now);
     await this.put(kvKeys.gatewayApis(), table, table.staleAt, now);
+  }
+
+  /**
+   * A new version of the gateway's facts, written after the facts themselves: an isolate that sees it drops what
+   * it holds in memory and reads them again (src/cache/gateway-memory.ts). It never expires.
+   */
+  private async writeVersion(): Promise<void> {
+    if (!cacheEnabled(this.ttl)) return;
+    const body = JSON.stringify({ version: crypto.randomUUID(), at: Date.now() });
+    await retry(() => this.env.VALIDATION_CACHE.put(kvKeys.gatewayVersion(), body));
   }
 
   private async writeTiers(): Promise<void> {

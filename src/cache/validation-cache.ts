@@ -3,13 +3,14 @@ import { cacheEnabled, kvExpirationTtl, revocationMarkerTtl, staleAtFor } from "
 import type { AccessTokenFacts, CachedValidation, RevocationMarker } from "./facts";
 
 /**
- * Drops the gateway's cached validation of the given access tokens (by hash). Revocation awaits this before it
+ * Ends the gateway's cached validation of the given access tokens (by hash). Revocation awaits this before it
  * answers, so the gateway in the same location refuses the token on the very next call.
  *
- * It writes a revocation marker rather than deleting the entry: a gateway that read the token as active from its
- * shard just before the revocation may write its validation entry back after this ran, which a delete would not
- * stop. The gateway reads the marker in the same bulk read as the entry and trusts no entry that has one, and the
- * marker outlives any entry (revocationMarkerTtl), so one KV write per token is enough. `ttl` is
+ * It overwrites the token's one gateway key with a revocation marker (README "Validation cache"): the gateway
+ * reads that key on every call and refuses a token whose entry is a marker. A validation written back after the
+ * marker would undo it, which cannot happen: only the token's shard writes validations, and a shard call that
+ * revokes a token answers (and so this runs) only after the shard's pending write of that token has finished
+ * (src/durable/shard/gateway-fills.ts). The marker outlives any validation entry (revocationMarkerTtl). `ttl` is
  * GATEWAY_CACHE_TTL in seconds (0: the gateway caches nothing, so there is nothing to purge).
  */
 export async function purgeValidation(env: Env, ttl: number, tokenHashes: readonly string[]): Promise<void> {
@@ -29,20 +30,31 @@ export async function publishRevocationMarkers(
   if (tokenHashes.length === 0 || !cacheEnabled(ttl)) return;
   let missing = tokenHashes;
   if (options.skipPresent) {
-    const present = await env.VALIDATION_CACHE.get(tokenHashes.map((hash) => kvKeys.revoked(hash)));
-    missing = tokenHashes.filter((hash) => (present.get(kvKeys.revoked(hash)) ?? null) === null);
+    const present = await env.VALIDATION_CACHE.get<CachedValidation | RevocationMarker>(
+      tokenHashes.map((hash) => kvKeys.validation(hash)),
+      "json",
+    );
+    missing = tokenHashes.filter((hash) => {
+      const entry = present.get(kvKeys.validation(hash)) ?? null;
+      return entry === null || !isRevocationMarker(entry);
+    });
   }
   const marker: RevocationMarker = { revokedAt: Date.now() };
   const body = JSON.stringify(marker);
   const expirationTtl = revocationMarkerTtl(ttl);
   await Promise.all(
-    missing.map((hash) => env.VALIDATION_CACHE.put(kvKeys.revoked(hash), body, { expirationTtl })),
+    missing.map((hash) => env.VALIDATION_CACHE.put(kvKeys.validation(hash), body, { expirationTtl })),
   );
 }
 
+/** True when a token's gateway entry is a revocation marker rather than a validation. */
+export function isRevocationMarker(entry: CachedValidation | RevocationMarker): entry is RevocationMarker {
+  return typeof (entry as RevocationMarker).revokedAt === "number";
+}
+
 /**
- * The entry to cache for a token the shard validated at `validatedAt` (taken before asking it): usable for the
- * TTL from then, never past the token's expiry.
+ * The entry to cache for a token the shard validated at `validatedAt`: usable for the TTL from then, never past
+ * the token's expiry.
  */
 export function validationEntry(
   facts: AccessTokenFacts,

@@ -13,6 +13,8 @@ export interface Config {
   timestampSkew: number;
   refreshTokenReuseGrace: number;
   gatewayCacheTtl: number;
+  /** Seconds between an isolate's checks of the gateway facts' version (README "Validation cache"); 0: every call. */
+  gatewayFactsRefresh: number;
   clientDomainHeader: string;
   removeOAuthHeadersFromOutMessage: boolean;
   /** WSO2 "JWT generation": a signed X-JWT-Assertion on every forwarded call (src/signing/assertion.ts). */
@@ -39,6 +41,7 @@ export const DEFAULT_CONFIG: Config = {
   timestampSkew: 0,
   refreshTokenReuseGrace: 30,
   gatewayCacheTtl: 900,
+  gatewayFactsRefresh: 1,
   clientDomainHeader: "domain",
   removeOAuthHeadersFromOutMessage: true,
   jwtGeneration: true,
@@ -110,6 +113,7 @@ export function readConfig(source: object): Config {
       integer(s, "REFRESH_TOKEN_REUSE_GRACE", DEFAULT_CONFIG.refreshTokenReuseGrace),
     ),
     gatewayCacheTtl: Math.max(0, integer(s, "GATEWAY_CACHE_TTL", DEFAULT_CONFIG.gatewayCacheTtl)),
+    gatewayFactsRefresh: Math.max(0, integer(s, "GATEWAY_FACTS_REFRESH", DEFAULT_CONFIG.gatewayFactsRefresh)),
     clientDomainHeader,
     removeOAuthHeadersFromOutMessage: boolean(
       s,

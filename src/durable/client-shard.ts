@@ -12,6 +12,7 @@ import { CleanupAlarm } from "./shard/cleanup";
 import { ClientTable } from "./shard/client-table";
 import { ClientThrottle, type FailureVerdict } from "./shard/client-throttle";
 import { issueCode, redeemCode } from "./shard/codes";
+import { GatewayFills } from "./shard/gateway-fills";
 import { accessTokenFacts, introspection, subjectToken } from "./shard/introspection";
 import { SHARD_MIGRATIONS } from "./shard/migrations";
 import { isPublicClientGrant, issueTokens, type ShardStore } from "./shard/minting";
@@ -55,6 +56,7 @@ export class ClientShard extends DurableObject<Env> {
   private readonly authentication: ClientAuthentication;
   private readonly cleanup: CleanupAlarm;
   private readonly users: UserEpochs;
+  private readonly fills: GatewayFills;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -74,7 +76,12 @@ export class ClientShard extends DurableObject<Env> {
     const clients = new ClientTable(ctx.storage.sql);
     this.records = new ClientRecordStore(env, clients);
     this.authentication = new ClientAuthentication(env, new ClientThrottle(ctx.storage.sql), this.records);
-    const outbox = new PurgeOutbox(env, config.gatewayCacheTtl, ctx.storage.sql);
+    this.fills = new GatewayFills(env);
+    const fills = this.fills;
+    // The outbox writes a marker only once no validation of that token is being written (gateway-fills.ts).
+    const outbox = new PurgeOutbox(env, config.gatewayCacheTtl, ctx.storage.sql, (hashes) =>
+      fills.settled(hashes),
+    );
     this.cleanup = new CleanupAlarm(ctx.storage, this.tokens, forms, outbox);
   }
 
@@ -90,6 +97,7 @@ export class ClientShard extends DurableObject<Env> {
     });
     if (revoke !== "none") await this.cleanup.scheduleSoon();
     if (purge.length > 0) await this.cleanup.schedulePurge();
+    await this.fills.settled(purge);
     return purge;
   }
 
@@ -108,7 +116,7 @@ export class ClientShard extends DurableObject<Env> {
     route: TokenRoute,
     credentials: ClientCredentials,
   ): Promise<ShardResult<{ tenant: string; consumerKey: string }>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const record = await this.authentication.authenticate(route, credentials, false);
       return accepted({ tenant: record.tenant, consumerKey: record.consumerKey });
     });
@@ -118,7 +126,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Authenticates the client and mints a token for a grant that has already established the user (if any). */
   async issueToken(request: IssueRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const { route, credentials } = request;
       const record = await this.authentication.authenticate(route, credentials, request.allowPublic ?? false);
       const issued = await issueTokens({ ...this.store, record, route }, request, Date.now());
@@ -129,7 +137,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §6 refresh, single use, serialized here (src/durable/shard/rotation.ts). */
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const hash = await hashSecret(request.refreshToken);
       const presented = this.tokens.find(hash);
       const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
@@ -148,7 +156,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 6749 §4.1.3: exchanges a code (src/durable/shard/codes.ts). Public clients are held to PKCE there. */
   async redeemAuthorizationCode(request: CodeRedeemRequest): Promise<ShardResult<TokenResponseBody>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const record = await this.authentication.authenticate(request.route, request.credentials, true);
       const result = await redeemCode({ ...this.store, record, route: request.route }, request, Date.now());
       if (!result.ok) return result;
@@ -175,7 +183,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** Mints an authorization code for a user who approved the request on this (the user's) shard. */
   async issueAuthorizationCode(request: CodeIssueRequest): Promise<ShardResult<{ code: string }>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const record = await this.records.load(request.route);
       if (!record || record.consumerKey !== request.route.consumerKey) {
         throw refuse("invalid_client", "unknown client");
@@ -190,7 +198,7 @@ export class ClientShard extends DurableObject<Env> {
 
   /** RFC 7009 with WSO2's response headers (src/durable/shard/revocation.ts). */
   async revokeToken(request: RevokeRequest): Promise<ShardResult<RevocationOutcome>> {
-    return answer(this.cleanup, async () => {
+    return answer(this.cleanup, this.fills, async () => {
       const hash = await hashSecret(request.token);
       const row = this.tokens.find(hash);
       // RFC 7009 §2.1: a public client has no secret, so it revokes with client_id alone the tokens it obtained
@@ -215,6 +223,7 @@ export class ClientShard extends DurableObject<Env> {
       return this.tokens.revoke("user", username, now);
     });
     if (purge.length > 0) await this.cleanup.schedulePurge();
+    await this.fills.settled(purge);
     return purge;
   }
 
@@ -230,10 +239,18 @@ export class ClientShard extends DurableObject<Env> {
     return introspection(row, this.records.stored(), callerTenant, Date.now());
   }
 
-  /** What the gateway needs about an access token, by its hash; null when it is not an active access token. */
-  async validateAccessToken(hash: string): Promise<AccessTokenFacts | null> {
-    const facts = accessTokenFacts(this.tokens.find(hash), this.records.stored(), Date.now());
-    if (facts) this.tokens.markGatewaySeen(hash);
+  /**
+   * What the gateway needs about an access token, by its hash; null when it is not an active access token. The
+   * validation is also written to the gateway's cache for `ttlSeconds` (GATEWAY_CACHE_TTL; 0: not written), by
+   * this object, so that revocation can order its marker after it (src/durable/shard/gateway-fills.ts).
+   */
+  async validateAccessToken(hash: string, ttlSeconds = 0): Promise<AccessTokenFacts | null> {
+    const now = Date.now();
+    const facts = accessTokenFacts(this.tokens.find(hash), this.records.stored(), now);
+    if (facts) {
+      this.tokens.markGatewaySeen(hash);
+      this.fills.start(hash, facts, ttlSeconds, now);
+    }
     return facts;
   }
 
@@ -244,9 +261,14 @@ export class ClientShard extends DurableObject<Env> {
 
 /**
  * Answers a refusal thrown below (a `Refusal`) as data; anything else is a fault and propagates. A result that
- * ended access tokens the gateway has seen arms the purge outbox's alarm (src/durable/shard/purge-outbox.ts).
+ * ended access tokens the gateway has seen arms the purge outbox's alarm (src/durable/shard/purge-outbox.ts), and
+ * is answered once no validation of those tokens is being written any more (src/durable/shard/gateway-fills.ts).
  */
-async function answer<T>(alarm: CleanupAlarm, work: () => Promise<ShardResult<T>>): Promise<ShardResult<T>> {
+async function answer<T>(
+  alarm: CleanupAlarm,
+  fills: GatewayFills,
+  work: () => Promise<ShardResult<T>>,
+): Promise<ShardResult<T>> {
   let result: ShardResult<T>;
   try {
     result = await work();
@@ -255,5 +277,6 @@ async function answer<T>(alarm: CleanupAlarm, work: () => Promise<ShardResult<T>
     throw error;
   }
   if (result.purge.length > 0) await alarm.schedulePurge();
+  await fills.settled(result.purge);
   return result;
 }

@@ -1,8 +1,9 @@
 import { cacheEnabled, isFresh } from "../cache/cache-policy";
-import { type CachedFacts, readCachedFacts } from "../cache/cache-read";
+import { type CacheFound, readGatewayCache } from "../cache/cache-read";
 import type { CachedValidation, GatewayApi, KeyFacts, RouteTable, TierTable } from "../cache/facts";
+import { gatewayMemory } from "../cache/gateway-memory";
 import { markUnknownClient } from "../cache/unknown-clients";
-import { validationEntry, writeValidation } from "../cache/validation-cache";
+import { isRevocationMarker } from "../cache/validation-cache";
 import type { Config } from "../core/config";
 import { type TierPolicy, UNLIMITED } from "../core/tiers";
 import { parseTokenRoute, type TokenRoute } from "../core/token-format";
@@ -33,7 +34,7 @@ export interface AuthorizeOptions {
   env: Env;
   config: Config;
   request: Request;
-  /** Runs work after the response (cache fills); `ctx.waitUntil` in the Worker. */
+  /** Runs work after the response (the unknown-client marker); `ctx.waitUntil` in the Worker. */
   background: (work: Promise<unknown>) => void;
 }
 
@@ -47,12 +48,22 @@ export interface LocatedCall {
   presented: PresentedToken;
   route: TokenRoute | null;
   hash: string | null;
-  cached: CachedFacts;
+  cached: CacheFound;
 }
 
+const NOTHING_CACHED: CacheFound = {
+  token: null,
+  version: undefined,
+  routes: null,
+  tiers: null,
+  key: null,
+  unknownKey: false,
+};
+
 /**
- * Finds the API a request calls (404 when none is published there), reading in the same KV bulk read every
- * cache entry its token needs. A preflight stops here: it needs no token.
+ * Finds the API a request calls (404 when none is published there). Reads KV once (README "Validation cache"):
+ * the token's entry, and with it only what isolate memory lacks (src/cache/gateway-memory.ts). A preflight stops
+ * here: it needs no token.
  */
 export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall> {
   const { env, config, request } = options;
@@ -61,12 +72,42 @@ export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall
   const route = presented.kind === "token" ? parseTokenRoute(presented.token) : null;
   const hash = route && presented.kind === "token" ? await hashSecret(presented.token) : null;
 
-  const cached: CachedFacts = caching
-    ? await readCachedFacts(env, route && hash ? { consumerKey: route.consumerKey, hash } : null)
-    : { routes: null, tiers: null, key: null, validation: null, revoked: false, unknownKey: false };
+  let cached = NOTHING_CACHED;
+  const now = Date.now();
+  if (caching) {
+    const memory = gatewayMemory;
+    const consumerKey = route !== null && hash !== null ? route.consumerKey : null;
+    const missing = () => ({
+      routes: memory.routeTable(now) === null,
+      // The tier table only where a limited tier may apply (Unlimited needs none, and KV may have none).
+      tiers:
+        consumerKey !== null && memory.tierTable(now) === null && mayBeLimited(memory.key(consumerKey, now)),
+      key: consumerKey !== null && memory.key(consumerKey, now) === null ? consumerKey : null,
+    });
+    const hold = (found: CacheFound) => {
+      if (found.routes) memory.holdRoutes(found.routes, now);
+      if (found.tiers) memory.holdTiers(found.tiers, now);
+      if (found.key) memory.holdKey(found.key, now);
+    };
+    cached = await readGatewayCache(env, {
+      tokenHash: hash,
+      version: memory.versionDue(now, config.gatewayFactsRefresh * 1000),
+      ...missing(),
+    });
+    if (cached.version !== undefined) memory.observeVersion(cached.version, now);
+    hold(cached);
+    // A new version dropped what memory held: read what this call needs again (rare: once per admin change).
+    // (The tier table, if needed, comes from the registry in authorizeCall.)
+    const stillMissing = { ...missing(), tiers: false };
+    if (stillMissing.routes || stillMissing.key !== null) {
+      const again = await readGatewayCache(env, { tokenHash: null, version: false, ...stillMissing });
+      hold(again);
+      cached = { ...cached, unknownKey: cached.unknownKey || again.unknownKey };
+    }
+  }
 
   const url = new URL(request.url);
-  const routes = isFresh(cached.routes, Date.now()) ? (cached.routes as RouteTable) : await fetchRoutes(env);
+  const routes = (caching ? gatewayMemory.routeTable(now) : null) ?? (await fetchRoutes(env, caching));
   const match = matchApi(routes.apis, url.pathname);
   if (!match) throw new GatewayError("not_found", `no API is published at ${url.pathname}`);
   return { api: match.api, remainder: match.remainder, presented, route, hash, cached };
@@ -75,23 +116,25 @@ export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall
 /**
  * Decides whether a located call may be forwarded (CONTRACT "Gateway"): a Bearer token is present, active and
  * unexpired, its application is subscribed to the API, the key's allowed domains admit the caller
- * (src/gateway/domains.ts), and the API has an endpoint for the key's type. Throws a {@link GatewayError}
- * otherwise. On a warm cache this is no KV read beyond {@link locateCall}'s and no Durable Object call.
+ * (src/gateway/domains.ts), and the API has an endpoint for the key's type; and finds the limits of the call's
+ * tiers. Throws a {@link GatewayError} otherwise. On a warm cache this is no KV read beyond {@link locateCall}'s
+ * and no Durable Object call.
  */
 export async function authorizeCall(
   options: AuthorizeOptions,
   located: LocatedCall,
 ): Promise<AuthorizedCall> {
-  const { config, request } = options;
+  const { env, config, request } = options;
   const { api, presented, route, hash, cached } = located;
   if (presented.kind === "none") {
     throw new GatewayError("missing_token", "this API needs an access token: Authorization: Bearer <token>");
   }
   if (!route || !hash) throw invalidToken();
+  const caching = cacheEnabled(config.gatewayCacheTtl);
 
-  const key = isFresh(cached.key, Date.now())
-    ? (cached.key as KeyFacts)
-    : await fetchKey(options, route, cached.unknownKey);
+  const key =
+    (caching ? gatewayMemory.key(route.consumerKey, Date.now()) : null) ??
+    (await fetchKey(options, route, cached.unknownKey));
   if (route.shard >= key.shards) throw invalidToken();
   const token = await validateToken(options, route, hash, cached);
 
@@ -117,8 +160,9 @@ export async function authorizeCall(
       "no_sandbox_endpoint",
     );
   }
+  // Facts published before applications had a tier carry none: WSO2's default.
   const applicationTierName = key.applicationTier ?? UNLIMITED;
-  const [subscriptionTier, applicationTier] = (await tierPolicies(options.env, cached.tiers, [
+  const [subscriptionTier, applicationTier] = (await tierPolicies(env, caching, [
     tier,
     applicationTierName,
   ])) as [TierPolicy, TierPolicy];
@@ -134,23 +178,11 @@ export async function authorizeCall(
   };
 }
 
-/**
- * The limits of the named tiers: from the cached tier table, else the registry's. A tier the registry does not
- * know either (it cannot be deleted while named) leaves the call undecidable: 503, never unthrottled.
- */
-async function tierPolicies(env: Env, cached: TierTable | null, names: string[]): Promise<TierPolicy[]> {
-  const lookUp = (table: TierTable) =>
-    names.map((name) => (name === UNLIMITED ? UNLIMITED_POLICY : table.tiers[name]));
-  if (isFresh(cached, Date.now())) {
-    const policies = lookUp(cached as TierTable);
-    if (policies.every((policy) => policy !== undefined)) return policies as TierPolicy[];
-  }
-  const policies = lookUp(await authority(() => registryStub(env).gatewayTiers()));
-  if (policies.some((policy) => policy === undefined)) {
-    console.error(`gateway: unknown tier among ${names.join(", ")}`);
-    throw new GatewayError("temporarily_unavailable", "the call's tier could not be found; try again");
-  }
-  return policies as TierPolicy[];
+/** Whether a key's calls may have a limited tier: unknown facts may; all-Unlimited facts may not. */
+function mayBeLimited(key: KeyFacts | null): boolean {
+  if (key === null) return true;
+  if ((key.applicationTier ?? UNLIMITED) !== UNLIMITED) return true;
+  return Object.values(key.subscriptions).some((tier) => tier !== UNLIMITED);
 }
 
 const UNLIMITED_POLICY: TierPolicy = {
@@ -159,6 +191,29 @@ const UNLIMITED_POLICY: TierPolicy = {
   unitTime: null,
   stopOnQuotaReach: true,
 };
+
+/**
+ * The limits of the named tiers: from memory, else the registry's table. A tier the registry does not know
+ * either (it cannot be deleted while named) leaves the call undecidable: 503, never unthrottled.
+ */
+async function tierPolicies(env: Env, caching: boolean, names: string[]): Promise<TierPolicy[]> {
+  const lookUp = (table: TierTable) =>
+    names.map((name) => (name === UNLIMITED ? UNLIMITED_POLICY : table.tiers[name]));
+  if (names.every((name) => name === UNLIMITED)) return names.map(() => UNLIMITED_POLICY);
+  const held = caching ? gatewayMemory.tierTable(Date.now()) : null;
+  if (held) {
+    const policies = lookUp(held);
+    if (policies.every((policy) => policy !== undefined)) return policies as TierPolicy[];
+  }
+  const table = await authority(() => registryStub(env).gatewayTiers());
+  if (caching && isFresh(table, Date.now())) gatewayMemory.holdTiers(table, Date.now());
+  const policies = lookUp(table);
+  if (policies.some((policy) => policy === undefined)) {
+    console.error(`gateway: unknown tier among ${names.join(", ")}`);
+    throw new GatewayError("temporarily_unavailable", "the call's tier could not be found; try again");
+  }
+  return policies as TierPolicy[];
+}
 
 function domainRefusal(reason: DomainRefusal, config: Config): string {
   const header = config.clientDomainHeader;
@@ -172,39 +227,43 @@ function domainRefusal(reason: DomainRefusal, config: Config): string {
   }
 }
 
-/** The token's validation: from the cache unless a revocation marker shadows it, else from its shard. */
+/**
+ * The token's validation: from its KV entry unless that is a revocation marker, else from its shard, which
+ * also writes the entry for the next call (src/durable/shard/gateway-fills.ts).
+ */
 async function validateToken(
   options: AuthorizeOptions,
   route: TokenRoute,
   hash: string,
-  cached: CachedFacts,
+  cached: CacheFound,
 ): Promise<CachedValidation> {
   const { env, config } = options;
-  if (cached.revoked) {
+  if (cached.token && isRevocationMarker(cached.token)) {
     deadTokens.add(hash, Date.now());
     throw invalidToken();
   }
   if (deadTokens.has(hash, Date.now())) throw invalidToken();
   let entry =
-    isFresh(cached.validation, Date.now()) && cached.validation?.consumerKey === route.consumerKey
-      ? cached.validation
+    cached.token && isFresh(cached.token, Date.now()) && cached.token.consumerKey === route.consumerKey
+      ? cached.token
       : null;
   if (!entry) {
-    // Taken before asking, so the entry's life is counted from a moment the token was known to be active.
-    const validatedAt = Date.now();
-    const facts = await authority(() => shardStub(env, route).validateAccessToken(hash));
+    const facts = await authority(() =>
+      shardStub(env, route).validateAccessToken(hash, config.gatewayCacheTtl),
+    );
     if (!facts || facts.consumerKey !== route.consumerKey) {
       deadTokens.add(hash, Date.now());
       throw invalidToken();
     }
-    entry = validationEntry(facts, config.gatewayCacheTtl, validatedAt);
-    if (cacheEnabled(config.gatewayCacheTtl)) {
-      options.background(
-        writeValidation(env, hash, entry).catch((error: unknown) =>
-          console.error("gateway cache write failed:", error instanceof Error ? error.message : error),
-        ),
-      );
-    }
+    entry = {
+      consumerKey: facts.consumerKey,
+      keyType: facts.keyType,
+      user: facts.user,
+      isApplicationToken: facts.isApplicationToken,
+      scope: facts.scope,
+      expiresAt: facts.expiresAt,
+      staleAt: Date.now(),
+    };
   }
   // Never trusted past the token's expiry, whatever the cache says.
   if (entry.expiresAt !== null && entry.expiresAt <= Date.now()) {
@@ -214,8 +273,10 @@ async function validateToken(
   return entry;
 }
 
-async function fetchRoutes(env: Env): Promise<RouteTable> {
-  return authority(() => registryStub(env).gatewayRoutes());
+async function fetchRoutes(env: Env, caching: boolean): Promise<RouteTable> {
+  const table = await authority(() => registryStub(env).gatewayRoutes());
+  if (caching && isFresh(table, Date.now())) gatewayMemory.holdRoutes(table, Date.now());
+  return table;
 }
 
 /** The key's facts from the registry, unless this isolate or KV (`knownUnknown`) knows it does not exist. */
@@ -224,15 +285,16 @@ async function fetchKey(
   route: TokenRoute,
   knownUnknown: boolean,
 ): Promise<KeyFacts> {
+  const { env, config } = options;
+  const caching = cacheEnabled(config.gatewayCacheTtl);
   if (knownUnknown || unknownKeys.has(route.consumerKey, Date.now())) throw invalidToken();
-  const key = await authority(() => registryStub(options.env).gatewayKey(route.consumerKey));
+  const key = await authority(() => registryStub(env).gatewayKey(route.consumerKey));
   if (!key) {
     unknownKeys.add(route.consumerKey, Date.now());
-    if (cacheEnabled(options.config.gatewayCacheTtl)) {
-      options.background(markUnknownClient(options.env, route.consumerKey));
-    }
+    if (caching) options.background(markUnknownClient(env, route.consumerKey));
     throw invalidToken();
   }
+  if (caching && isFresh(key, Date.now())) gatewayMemory.holdKey(key, Date.now());
   return key;
 }
 

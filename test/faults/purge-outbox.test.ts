@@ -27,8 +27,13 @@ async function pending(token: string): Promise<number> {
   );
 }
 
+/** The revocation marker over the token's gateway entry, or null (a validation, or nothing). */
 async function marker(token: string): Promise<unknown> {
-  return env.VALIDATION_CACHE.get(kvKeys.revoked(await hashSecret(token)));
+  const entry = await env.VALIDATION_CACHE.get<{ revokedAt?: number }>(
+    kvKeys.validation(await hashSecret(token)),
+    "json",
+  );
+  return typeof entry?.revokedAt === "number" ? entry : null;
 }
 
 describe("a revocation whose purge KV refuses is not lost (README Revoke API)", () => {

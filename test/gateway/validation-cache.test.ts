@@ -1,6 +1,9 @@
+import { runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
+import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
+import { shardStub } from "../../src/durable/names";
 import { admin, adminJson, basic, createApp, createUser, env, passwordToken, postForm } from "../helpers";
 import {
   appToken,
@@ -70,7 +73,7 @@ describe("gateway validation cache", () => {
     await expectRefused(await callApi(path, accessToken));
     // What is stored: a revocation marker under the token's hash.
     const hash = await hashSecret(accessToken);
-    expect(await env.VALIDATION_CACHE.get(kvKeys.revoked(hash), "json")).toMatchObject({
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash), "json")).toMatchObject({
       revokedAt: expect.any(Number),
     });
   });
@@ -109,13 +112,50 @@ describe("gateway validation cache", () => {
   });
 
   it("lets no late cache fill resurrect a revoked token", async () => {
-    // A gateway that read the token as active just before the revocation writes its entry back after it.
+    // The shard writes a token's validation after answering the gateway. Here that write is slowed down (a KV
+    // binding that waits before each put, on the real KV) and the token is revoked while it is under way: the
+    // revocation must answer only after it, so that its marker is the last write of the token's key.
     const { app, accessToken, path } = await subscribedCaller();
-    await echoOf(await callApi(path, accessToken));
-    const entry = await validationCached(accessToken);
-    await revoke(app.keys.PRODUCTION, accessToken);
+    const route = parseTokenRoute(accessToken);
+    if (!route) throw new Error("bad token");
+    const events: string[] = [];
+    const restore = await runInDurableObject(shardStub(env, route), (instance) => {
+      const bindings = (instance as unknown as { env: { VALIDATION_CACHE: KVNamespace } }).env;
+      const real = bindings.VALIDATION_CACHE;
+      bindings.VALIDATION_CACHE = Object.assign(Object.create(real), {
+        put: async (...args: Parameters<KVNamespace["put"]>) => {
+          // Locally the Worker and its objects share one set of bindings: the revocation's marker comes here too.
+          const what = String(args[1]).includes("revokedAt") ? "marker" : "fill";
+          events.push(`${what} started`);
+          if (what === "fill") await new Promise((resolve) => setTimeout(resolve, 300));
+          await real.put(...args);
+          events.push(`${what} written`);
+        },
+      });
+      return () => {
+        bindings.VALIDATION_CACHE = real;
+      };
+    });
+    try {
+      await echoOf(await callApi(path, accessToken));
+      expect(events).toEqual(["fill started"]);
+      const revoked = await revoke(app.keys.PRODUCTION, accessToken);
+      events.push("revoke answered");
+      expect(revoked.headers.get("RevokedAccessToken")).toBe(accessToken);
+    } finally {
+      await runInDurableObject(shardStub(env, route), () => restore());
+    }
+    expect(events).toEqual([
+      "fill started",
+      "fill written",
+      "marker started",
+      "marker written",
+      "revoke answered",
+    ]);
     const hash = await hashSecret(accessToken);
-    await env.VALIDATION_CACHE.put(kvKeys.validation(hash), JSON.stringify(entry), { expirationTtl: 600 });
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash), "json")).toEqual({
+      revokedAt: expect.any(Number),
+    });
     await expectRefused(await callApi(path, accessToken));
   });
 

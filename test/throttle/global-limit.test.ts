@@ -4,7 +4,7 @@ import { counterStub } from "../../src/durable/names";
 import type { LeaseGrant, LeaseRequest } from "../../src/durable/throttle/window";
 import { type Leaser, PermitBook } from "../../src/gateway/throttle/permits";
 import { callApi, callWithVars } from "../gateway/gateway-helpers";
-import { unique } from "../helpers";
+import { adminJson, unique } from "../helpers";
 import { backendCount, countOf, createTier, tieredCaller } from "./throttle-helpers";
 
 /** The real counter object, with every lease it answers recorded (who asked, what it granted). */
@@ -129,6 +129,13 @@ describe("a tier's limit holds globally", () => {
       calls += responses.length;
     }
     console.log(`THROTTLE_DO_CALLS_PER_REQUEST ${JSON.stringify({ calls, leases, ratio: leases / calls })}`);
+    // The admin API shows the same counter: every permit it granted, and each lease call that reached it.
+    const usage = await adminJson<{ subscriptions: Array<{ tier: string; used: number; leases: number }> }>(
+      "GET",
+      `/applications/${caller.app.id}/usage`,
+    );
+    expect(usage.subscriptions[0]).toMatchObject({ tier, leases });
+    expect(usage.subscriptions[0]?.used).toBeGreaterThanOrEqual(calls);
     expect(leases / calls).toBeLessThanOrEqual(0.1);
   });
 });

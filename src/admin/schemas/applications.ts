@@ -194,3 +194,29 @@ export const regenerateToken = createRoute({
   },
   responses: { 200: jsonResponse(Token, "The token (RFC 6749 §5.1)"), ...errors(400, 404, 413, 415) },
 });
+
+const CounterUsage = z.object({
+  tier: z.string(),
+  unitTime: z.number().int().nullable(),
+  windowStart: z.number().int().nullable().openapi({ description: "Epoch ms; null: no window open" }),
+  windowEnd: z.number().int().nullable(),
+  used: z.number().int().openapi({ description: "Permits granted in the window (spent, or about to be)" }),
+  leases: z.number().int().openapi({ description: "Lease calls that reached the counter in the window" }),
+});
+
+const Usage = z
+  .object({
+    application: CounterUsage,
+    subscriptions: z.array(CounterUsage.extend({ apiId: z.string() })),
+  })
+  .openapi("ApplicationUsage");
+
+export const applicationUsage = createRoute({
+  method: "get",
+  path: "/{id}/usage",
+  tags,
+  summary:
+    "The application's throttling counters: its own tier's and each subscription's (README \"Throttling\")",
+  request: { params: IdParam },
+  responses: { 200: jsonResponse(Usage, "The counters"), ...errors(404) },
+});

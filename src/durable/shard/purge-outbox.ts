@@ -20,6 +20,8 @@ export class PurgeOutbox {
     private readonly env: Env,
     private readonly ttl: number,
     private readonly sql: SqlStorage,
+    /** Resolves once no validation of these tokens is being written (src/durable/shard/gateway-fills.ts). */
+    private readonly settled: (hashes: readonly string[]) => Promise<void> = async () => {},
   ) {}
 
   pendingCount(): number {
@@ -34,6 +36,7 @@ export class PurgeOutbox {
       .map((row) => row.hash);
     if (hashes.length === 0) return null;
     try {
+      await this.settled(hashes);
       await publishRevocationMarkers(this.env, this.ttl, hashes, { skipPresent: true });
     } catch (error) {
       this.failures += 1;
