@@ -1,5 +1,6 @@
 import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { registryStub } from "../../src/durable/names";
 import app from "../../src/index";
 import { adminJson } from "../helpers";
 import { createTier } from "../throttle/throttle-helpers";
@@ -128,5 +129,31 @@ describe("the gateway's hot path", () => {
     );
     expect(gateway.counts.kvKeys).toBe(50);
     expect(gateway.counts.durableObjectCalls / 50).toBeLessThanOrEqual(0.1);
+  });
+});
+
+describe("admin facts held in isolate memory are versioned", () => {
+  it("a change this isolate did not serve applies once the version is read (GATEWAY_FACTS_REFRESH)", async () => {
+    const { api, app: application, accessToken, path } = await subscribedCaller();
+    const subscriptions = await adminJson<Array<{ id: string }>>(
+      "GET",
+      `/subscriptions?applicationId=${application.id}&apiId=${api.id}`,
+    );
+    const lazy = countedBindings({ GATEWAY_FACTS_REFRESH: "3600" });
+    const eager = countedBindings({ GATEWAY_FACTS_REFRESH: "0" });
+    await warmCalls(eager, path, accessToken, 2);
+    await validationCached(accessToken);
+    // The change reaches the registry (and KV) without passing through this isolate's admin API, as a change
+    // made in another isolate would.
+    const removed = await registryStub(env).deleteSubscription(subscriptions[0]?.id as string);
+    expect(removed.ok).toBe(true);
+    // Not checking the version, this isolate still holds the old facts: the bound, not a guarantee.
+    const stale = await lazy.fetch(`${path}/stale`, accessToken);
+    expect(stale.status).toBe(200);
+    await stale.arrayBuffer();
+    // Reading the version with the token's entry, it drops them and applies the change on that very call.
+    const fresh = await eager.fetch(`${path}/fresh`, accessToken);
+    expect(fresh.status).toBe(403);
+    expect(await fresh.json()).toMatchObject({ reason: "not_subscribed" });
   });
 });
