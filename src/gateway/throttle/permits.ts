@@ -16,7 +16,7 @@ export const FAILURE_BACKOFF_MS = 1_000;
 /** A lease that takes longer than this counts as a failure. */
 export const LEASE_TIMEOUT_MS = 2_000;
 /** Refills one call may wait for before it gives up (others took each batch first). */
-const MAX_REFILLS = 8;
+const MAX_REFILLS = 16;
 /** Pools kept per isolate; beyond it the idle ones go. */
 const MAX_POOLS = 10_000;
 
