@@ -2,13 +2,10 @@ import type { z } from "@hono/zod-openapi";
 import { canonicalUserName } from "../core/identity";
 import { issuerOf } from "../core/issuer";
 import { NO_STORE } from "../core/responses";
-import { randomShard } from "../core/shard-routing";
-import { UNLIMITED } from "../core/tiers";
-import { registryStub, shardStub } from "../durable/names";
-import { DEFAULT_SHARDS } from "../durable/registry/applications";
+import { registryStub } from "../durable/names";
 import { AdminError, unwrap } from "../errors/admin-error";
 import { OAuthError } from "../errors/oauth-error";
-import { settle } from "../services/shard-result";
+import { newApplication, regenerateApplicationToken } from "../services/applications";
 import { adminRouter } from "./admin-app";
 import {
   type ApplicationChanges,
@@ -31,15 +28,6 @@ function validity(body: Settings): number | null | undefined {
   return body.accessTokenValidity ?? body.validityPeriod ?? undefined;
 }
 
-/** Allowed domains; empty, or WSO2's "All", means every domain. */
-function allowedDomains(body: Settings): string[] | undefined {
-  const list = body.allowedDomains ?? undefined;
-  if (!list) return undefined;
-  return list.some((domain) => domain.toLowerCase() === "all")
-    ? []
-    : list.map((domain) => domain.toLowerCase());
-}
-
 function callbackUrls(body: Settings): string[] | undefined {
   return body.callbackUrls ?? (body.callbackUrl != null ? [body.callbackUrl] : undefined);
 }
@@ -49,7 +37,7 @@ function settingsOf(body: Settings) {
   return {
     accessTokenValidity: validity(body),
     accessTokenFormat: body.accessTokenFormat ?? undefined,
-    allowedDomains: allowedDomains(body),
+    allowedDomains: body.allowedDomains ?? undefined,
     callbackUrls: callbackUrls(body),
     implicitEnabled: body.implicitEnabled ?? undefined,
     tier: body.tier ?? undefined,
@@ -69,17 +57,9 @@ export const applicationRoutes = adminRouter()
       );
     const settings = settingsOf(body);
     const created = unwrap(
-      await registryStub(c.env).createApplication({
-        name: body.name,
-        owner,
-        accessTokenValidity: settings.accessTokenValidity ?? null,
-        accessTokenFormat: settings.accessTokenFormat ?? "opaque",
-        allowedDomains: settings.allowedDomains ?? [],
-        callbackUrls: settings.callbackUrls ?? [],
-        implicitEnabled: settings.implicitEnabled ?? true,
-        shards: body.shards ?? DEFAULT_SHARDS,
-        tier: settings.tier ?? UNLIMITED,
-      }),
+      await registryStub(c.env).createApplication(
+        newApplication({ name: body.name, owner, shards: body.shards ?? undefined, ...settings }),
+      ),
     );
     return c.json(created, 201, { ...NO_STORE, Location: `/admin/applications/${created.id}` });
   })
@@ -110,27 +90,17 @@ export const applicationRoutes = adminRouter()
     // WSO2 Store's "Re-generate": revoke the key's application tokens, then issue a new one.
     const { id, keyType } = c.req.valid("param");
     const scope = c.req.valid("json").scope ?? null;
-    const registry = registryStub(c.env);
-    const { consumerKey } = unwrap(await registry.revokeApplicationTokens(id, keyType));
-    const app = unwrap(await registry.getApplication(id));
-    const route = { consumerKey, shard: randomShard(app.shards) };
-    const token = await settle(
-      c.env,
-      c.var.config,
-      await shardStub(c.env, route).issueToken({
-        route,
-        issuer: issuerOf(c.var.config, c.req.raw),
-        credentials: { clientId: consumerKey, clientSecret: null, method: "none" },
-        grantType: "client_credentials",
-        scope,
-        user: null,
-        withRefresh: false,
-        allowPublic: true,
-      }),
-    ).catch((error: unknown) => {
+    const regenerated = await regenerateApplicationToken(c.env, c.var.config, {
+      applicationId: id,
+      keyType,
+      scope,
+      issuer: issuerOf(c.var.config, c.req.raw),
+    }).catch((error: unknown) => {
       if (error instanceof OAuthError) throw new AdminError(400, error.code, error.message);
       throw error;
     });
+    if (!regenerated.found) throw new AdminError(404, "not_found", `no ${keyType} key for application ${id}`);
+    const { token } = regenerated;
     return c.json(token, 200, NO_STORE);
   });
 

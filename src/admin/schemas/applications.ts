@@ -1,5 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { MAX_SHARDS } from "../../core/token-format";
+import { allowedDomainList, applicationName, MAX_VALIDITY } from "../../services/application-rules";
 import { jsonObjectBody, optionalJsonObjectBody } from "../admin-app";
 import {
   callbackUrl,
@@ -11,12 +12,11 @@ import {
   NoContent,
   optionalBoolean,
   optionalText,
+  ruled,
   stringList,
   text,
 } from "./fields";
 import { tierName } from "./tiers";
-
-const MAX_VALIDITY = 10 * 365 * 24 * 3600;
 
 const Keys = z
   .object({
@@ -39,7 +39,9 @@ export const Application = z
     shards: z.number().int(),
     tier: z.string(),
     createdAt: z.string().openapi({ format: "date-time" }),
-    keys: z.object({ PRODUCTION: Keys, SANDBOX: Keys }),
+    keys: z
+      .object({ PRODUCTION: Keys.optional(), SANDBOX: Keys.optional() })
+      .openapi({ description: "The keys generated so far (a portal-made application has none at first)" }),
   })
   .openapi("Application");
 
@@ -59,9 +61,15 @@ const settings = {
     .transform((format) => (format === "jwt" ? ("JWT" as const) : ("opaque" as const)))
     .nullish()
     .openapi({ type: "string", enum: ["opaque", "JWT"], description: "Any letter case; default opaque" }),
-  allowedDomains: stringList("allowedDomains").nullish().openapi({
-    description: 'Domains the key may be used from (a list or a comma-separated string); empty or "All": any',
-  }),
+  allowedDomains: ruled((value) => allowedDomainList(value, "allowedDomains"))
+    .nullish()
+    .openapi({
+      type: "array",
+      items: { type: "string" },
+      maxItems: 100,
+      description:
+        'Host names (example.com) or *.wildcards the key may be used from, as a list or a comma-separated string; empty or "All": any',
+    }),
   callbackUrl: text("callbackUrl", 2000)
     .pipe(callbackUrl("callbackUrl"))
     .nullish()
@@ -78,7 +86,7 @@ const settings = {
 
 export const NewApplication = z
   .object({
-    name: text("name", 100),
+    name: ruled((value) => applicationName(value, "name")).openapi({ type: "string", maxLength: 100 }),
     owner: text("owner", 150).openapi({ description: "A user name: alice means alice@carbon.super" }),
     ...settings,
     shards: integer("shards", 1, MAX_SHARDS).nullish().openapi({ description: "default 16" }),
@@ -87,7 +95,9 @@ export const NewApplication = z
 
 export const ApplicationChanges = z
   .object({
-    name: optionalText("name", 100),
+    name: ruled((value) => applicationName(value, "name"))
+      .optional()
+      .openapi({ type: "string", maxLength: 100 }),
     ...settings,
     owner: z.unknown().optional().openapi({ description: "Cannot be changed" }),
     shards: z.unknown().optional().openapi({ description: "Cannot be changed" }),

@@ -1,4 +1,6 @@
 import { z } from "@hono/zod-openapi";
+import { InputError } from "../../errors/input-error";
+import { callbackUrl as callbackUrlRule } from "../../services/application-rules";
 
 /**
  * Field schemas shared by the admin API's resources. Each names its field in its messages, so that the first
@@ -84,19 +86,36 @@ export function httpUrl(name: string, max = 2000) {
     .openapi({ format: "uri" });
 }
 
+/**
+ * A field checked by one of the rules the admin API shares with the developer portal
+ * (src/services/application-rules.ts): the rule's InputError becomes the field's issue.
+ */
+export function ruled<T>(rule: (value: unknown) => T) {
+  return z.unknown().transform((value, ctx): T => {
+    try {
+      return rule(value);
+    } catch (error) {
+      if (!(error instanceof InputError)) throw error;
+      ctx.addIssue({ code: "custom", message: error.message });
+      return z.NEVER;
+    }
+  });
+}
+
 /** A registered redirect URI: absolute, no fragment (RFC 6749 §3.1.2); private-use schemes allowed (RFC 8252). */
 export function callbackUrl(name: string) {
   return z
     .string({ error: `${name} must be an absolute URL` })
-    .superRefine((value, ctx) => {
-      const url = absoluteUrl(value);
-      if (!url) ctx.addIssue({ code: "custom", message: `${name} must be an absolute URL` });
-      else if (["javascript:", "data:", "vbscript:", "file:"].includes(url.protocol))
-        ctx.addIssue({ code: "custom", message: `${name} has a forbidden scheme` });
-      else if (url.hash || value.includes("#"))
-        ctx.addIssue({ code: "custom", message: `${name} must not have a fragment` });
+    .transform((value, ctx): string => {
+      try {
+        return callbackUrlRule(value, name);
+      } catch (error) {
+        if (!(error instanceof InputError)) throw error;
+        ctx.addIssue({ code: "custom", message: error.message });
+        return z.NEVER;
+      }
     })
-    .openapi({ format: "uri" });
+    .openapi({ type: "string", format: "uri" });
 }
 
 /** Every error of the admin API. */

@@ -38,7 +38,8 @@ export interface ApplicationView {
   shards: number;
   tier: string;
   createdAt: string;
-  keys: Record<KeyType, KeyView>;
+  /** The keys generated so far: both for an application made through the admin API, none at first in the portal. */
+  keys: Partial<Record<KeyType, KeyView>>;
 }
 
 interface ApplicationRow {
@@ -86,7 +87,7 @@ export class ApplicationStore {
   }
 
   private view(row: ApplicationRow, secrets: Partial<Record<KeyType, string>> = {}): ApplicationView {
-    const keys = {} as Record<KeyType, KeyView>;
+    const keys: Partial<Record<KeyType, KeyView>> = {};
     for (const key of this.keyRows(row.id)) {
       const secret = secrets[key.key_type];
       keys[key.key_type] = secret
@@ -111,11 +112,15 @@ export class ApplicationStore {
     };
   }
 
-  async create(input: ApplicationInput): Promise<RegistryResult<ApplicationView>> {
+  /** A new application with keys of `keyTypes` (their secrets are in the answer, and only there). */
+  async create(
+    input: ApplicationInput,
+    keyTypes: readonly KeyType[] = KEY_TYPES,
+  ): Promise<RegistryResult<ApplicationView>> {
     const id = crypto.randomUUID();
     const secrets: Partial<Record<KeyType, string>> = {};
     const keys: Array<{ keyType: KeyType; consumerKey: string; secretHash: string }> = [];
-    for (const keyType of KEY_TYPES) {
+    for (const keyType of keyTypes) {
       const secret = randomSecret(32);
       secrets[keyType] = secret;
       keys.push({ keyType, consumerKey: randomSecret(21), secretHash: await hashSecret(secret) });
@@ -212,6 +217,27 @@ export class ApplicationStore {
     this.sql.exec("DELETE FROM app_keys WHERE application_id = ?", id);
     this.sql.exec("DELETE FROM applications WHERE id = ?", id);
     return found({ consumerKeys });
+  }
+
+  /** Generates an application's key of one type (WSO2 Store "Generate keys"); the secret is returned once. */
+  async addKey(
+    id: string,
+    keyType: KeyType,
+  ): Promise<RegistryResult<{ consumerKey: string; consumerSecret: string }>> {
+    if (!this.appRow(id)) return notFound(`no application ${id}`);
+    if (this.consumerKey(id, keyType))
+      return conflict(`the ${keyType} keys of application ${id} exist already`);
+    const secret = randomSecret(32);
+    const consumerKey = randomSecret(21);
+    this.sql.exec(
+      "INSERT INTO app_keys (consumer_key, application_id, key_type, secret_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+      consumerKey,
+      id,
+      keyType,
+      await hashSecret(secret),
+      Date.now(),
+    );
+    return found({ consumerKey, consumerSecret: secret });
   }
 
   /** Replaces a key's secret; the new secret is returned once. */

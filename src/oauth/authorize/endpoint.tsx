@@ -9,6 +9,7 @@ import { CONSENT_FORM_USED, type ConsentForm } from "../../durable/shard/protoco
 import { OAuthError } from "../../errors/oauth-error";
 import type { AppEnv } from "../../http/app-env";
 import { readForm } from "../../http/form";
+import { cspSource, renderPage } from "../../http/html-page";
 import { settle } from "../../services/shard-result";
 import { authenticateUser, loginFailureMessage } from "../user-authentication";
 import { findAuthorizationClient, userRoute } from "./client";
@@ -22,7 +23,6 @@ import {
 } from "./form-signing";
 import { ConsentPage, ErrorPage, FORM_FIELD, LoginPage } from "./pages";
 import { errorRedirectUrl, type RedirectTarget, redirectResponse, redirectUrl } from "./redirect";
-import { cspSource, renderPage } from "./render";
 import { type AuthorizationRequest, targetOf, validateAuthorizationRequest } from "./request";
 
 /**

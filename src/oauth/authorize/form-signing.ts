@@ -1,6 +1,6 @@
 import { base64url, fromBase64url, fromUtf8, utf8 } from "../../crypto/encoding";
 import { randomSecret } from "../../crypto/secrets";
-import { registryStub } from "../../durable/names";
+import { formKey } from "../../services/form-keys";
 
 /**
  * CSRF protection of the login and consent forms (RFC 6749 §10.12, §10.13; OWASP "signed double-submit
@@ -39,27 +39,7 @@ export type FormCheck<T> =
   | { ok: true; payload: T }
   | { ok: false; reason: "no_cookie" | "invalid" | "expired"; payload?: T };
 
-let signingKey: Promise<CryptoKey> | null = null;
-
-async function deriveKey(env: Env): Promise<CryptoKey> {
-  const secret = await registryStub(env).formSigningSecret();
-  const material = await crypto.subtle.digest("SHA-256", utf8.encode(`${KEY_LABEL}\0${secret}`));
-  return crypto.subtle.importKey("raw", material, { name: "HMAC", hash: "SHA-256" }, false, [
-    "sign",
-    "verify",
-  ]);
-}
-
-/** The HMAC key, fetched once per isolate (the secret never changes). */
-function formKey(env: Env): Promise<CryptoKey> {
-  if (!signingKey) {
-    signingKey = deriveKey(env);
-    signingKey.catch(() => {
-      signingKey = null;
-    });
-  }
-  return signingKey;
-}
+const signingKey = (env: Env) => formKey(env, KEY_LABEL);
 
 function signedText(stage: FormStage, body: string, cookie: string): Uint8Array {
   return utf8.encode(`${stage}\n${body}\n${cookie}`);
@@ -81,7 +61,7 @@ export async function signForm<T>(
   const body = base64url(utf8.encode(JSON.stringify(envelope)));
   const signature = await crypto.subtle.sign(
     "HMAC",
-    await formKey(env),
+    await signingKey(env),
     signedText(options.stage, body, options.cookie),
   );
   return `${body}.${base64url(new Uint8Array(signature))}`;
@@ -103,7 +83,7 @@ export async function verifyForm<T>(
   try {
     authentic = await crypto.subtle.verify(
       "HMAC",
-      await formKey(env),
+      await signingKey(env),
       fromBase64url(signature),
       signedText(options.stage, body, cookie),
     );

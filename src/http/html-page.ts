@@ -1,4 +1,4 @@
-import { randomSecret } from "../../crypto/secrets";
+import { randomSecret } from "../crypto/secrets";
 
 export interface PageOptions {
   status?: number;
@@ -8,6 +8,8 @@ export interface PageOptions {
    */
   formTargets?: string[];
   headers?: Record<string, string>;
+  /** `Set-Cookie` values, each its own header. */
+  cookies?: string[];
 }
 
 /** A CSP source for a redirect URI: its origin for http(s), its scheme for a private-use one (RFC 8252 §7.1). */
@@ -40,7 +42,7 @@ export async function renderPage(
     "frame-ancestors 'none'",
     "base-uri 'none'",
   ].join("; ");
-  return new Response(body, {
+  const response = new Response(body, {
     status: options.status ?? 200,
     headers: {
       "Content-Type": "text/html; charset=utf-8",
@@ -53,4 +55,6 @@ export async function renderPage(
       ...options.headers,
     },
   });
+  for (const cookie of options.cookies ?? []) response.headers.append("Set-Cookie", cookie);
+  return response;
 }
