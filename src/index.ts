@@ -12,6 +12,7 @@ import { metadataEndpoint } from "./oauth/metadata";
 import { revokeEndpoint } from "./oauth/revoke-endpoint";
 import { tokenEndpoint } from "./oauth/token-endpoint";
 import { JWKS_PATH, jwksEndpoint } from "./signing/jwks-endpoint";
+import { storeRoutes } from "./store/routes";
 
 export { ClientShard } from "./durable/client-shard";
 export { Registry } from "./durable/registry";
@@ -35,6 +36,7 @@ app.route("/authorize", authorizeRoutes);
 app.get("/.well-known/oauth-authorization-server", metadataEndpoint);
 app.get(JWKS_PATH, jwksEndpoint);
 app.route("/admin", adminRoutes);
+app.route("/store", storeRoutes);
 app.get("/health", (c) => c.json({ status: "ok" }));
 
 app.notFound((c) => {

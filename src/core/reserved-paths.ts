@@ -15,6 +15,7 @@ export const RESERVED_FIRST_SEGMENTS: ReadonlySet<string> = new Set([
   "userinfo",
   "jwks",
   "health",
+  "store",
   ".well-known",
 ]);
 

@@ -16,6 +16,7 @@ import { type ApplicationInput, ApplicationStore, type ApplicationView } from ".
 import { type LoginGate, type LoginOutcome, LoginThrottle } from "./registry/login-throttle";
 import { found, notFound, type RegistryResult } from "./registry/result";
 import { REGISTRY_MIGRATIONS } from "./registry/schema";
+import { type SessionLifetime, SessionStore } from "./registry/sessions";
 import { type TierChanges, type TierInput, TierStore, type TierView } from "./registry/tiers";
 import {
   type TrustedIssuerInput,
@@ -54,6 +55,7 @@ export class Registry extends DurableObject<Env> {
   private readonly apis: ApiStore;
   private readonly trustedIssuers: TrustedIssuerStore;
   private readonly tiers: TierStore;
+  private readonly sessions: SessionStore;
   /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
   private readonly config: Config;
@@ -68,6 +70,7 @@ export class Registry extends DurableObject<Env> {
     this.apis = new ApiStore(ctx.storage.sql);
     this.trustedIssuers = new TrustedIssuerStore(ctx.storage.sql);
     this.tiers = new TierStore(ctx.storage.sql);
+    this.sessions = new SessionStore(ctx.storage.sql);
     this.gateway = new GatewayPublisher(env, this.config.gatewayCacheTtl, {
       apis: () => this.apis.listApis(),
       key: (consumerKey) => {
@@ -95,17 +98,19 @@ export class Registry extends DurableObject<Env> {
   }
   /**
    * A new password ends every session of the old one: a new credential epoch (src/durable/user-epoch.ts), and
-   * the user's tokens are revoked. Answers only once every shard that may hold them knows the new epoch.
+   * the user's tokens and developer-portal sessions are revoked. Answers only once every shard that may hold them knows the new epoch.
    */
   async setUserPassword(username: string, password: PasswordHash): Promise<RegistryResult<UserView>> {
     const updated = this.users.setPassword(username, password);
     if (!updated.ok) return updated;
+    this.sessions.endAllOf(username);
     await this.endUserCredentials(username, updated.value.epoch);
     return found(updated.value.user);
   }
   async deleteUser(username: string): Promise<RegistryResult<{ username: string }>> {
     const deleted = this.users.delete(username);
     if (!deleted.ok) return deleted;
+    this.sessions.endAllOf(username);
     await this.endUserCredentials(username, deleted.value.epoch);
     return found({ username });
   }
@@ -179,15 +184,48 @@ export class Registry extends DurableObject<Env> {
     return secret;
   }
 
+  // ---- developer-portal sessions (README "Developer portal") -------------------------------------------
+  async createPortalSession(idHash: string, username: string, lifetime: SessionLifetime): Promise<void> {
+    this.sessions.create(idHash, username, lifetime, Date.now());
+  }
+  /** The signed-in user of a session, or null when it is unknown, ended, expired or its user is gone. */
+  async usePortalSession(idHash: string, lifetime: SessionLifetime): Promise<string | null> {
+    const username = this.sessions.use(idHash, lifetime, Date.now());
+    if (username !== null && !this.users.get(username).ok) {
+      this.sessions.end(idHash);
+      return null;
+    }
+    return username;
+  }
+  async endPortalSession(idHash: string): Promise<void> {
+    this.sessions.end(idHash);
+  }
+
   // ---- applications and keys ----------------------------------------------------------------------------
-  async createApplication(input: ApplicationInput): Promise<RegistryResult<ApplicationView>> {
+  /** A new application; `keyTypes` are the keys generated with it (all of them unless said). */
+  async createApplication(
+    input: ApplicationInput,
+    keyTypes?: readonly KeyType[],
+  ): Promise<RegistryResult<ApplicationView>> {
     const tier = this.tiers.resolve(input.tier);
     if (!tier.ok) return tier;
-    const created = await this.applications.create({ ...input, tier: tier.value });
+    const created = await this.applications.create({ ...input, tier: tier.value }, keyTypes);
     if (created.ok) {
       for (const key of Object.values(created.value.keys)) await this.publishRouting(key.consumerKey);
     }
     return created;
+  }
+  /** Generates an application's key of one type later (WSO2 Store "Generate keys"). */
+  async generateKey(
+    id: string,
+    keyType: KeyType,
+  ): Promise<RegistryResult<{ consumerKey: string; consumerSecret: string }>> {
+    const added = await this.applications.addKey(id, keyType);
+    if (added.ok) {
+      await this.publishRouting(added.value.consumerKey);
+      await this.gateway.republishKeys([added.value.consumerKey]);
+    }
+    return added;
   }
   async getApplication(id: string): Promise<RegistryResult<ApplicationView>> {
     return this.applications.get(id);

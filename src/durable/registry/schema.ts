@@ -92,6 +92,20 @@ CREATE TABLE IF NOT EXISTS tiers (
 );
 `;
 
+/** Developer-portal sessions: the SHA-256 of the browser's random id, never the id itself. */
+const PORTAL_SESSIONS = `
+CREATE TABLE IF NOT EXISTS portal_sessions (
+  id_hash TEXT PRIMARY KEY,
+  username TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  idle_until INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS portal_sessions_user ON portal_sessions (username);
+CREATE INDEX IF NOT EXISTS portal_sessions_expiry ON portal_sessions (expires_at);
+`;
+
 /**
  * The registry's SQLite schema, as numbered migrations (src/durable/migrations.ts): every table and column of
  * it is spelled here. Released entries are never edited; a change is a new entry at the end.
@@ -151,6 +165,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   // 7: log-in throttling per source and pace per user name (src/durable/registry/login-throttle.ts). The
   //    users table's failures / window_start / locked_until columns are no longer used.
   (sql) => sql.exec(LOGIN_THROTTLE_SCHEMA),
+  // 8: developer-portal sessions (README "Developer portal"), by the SHA-256 of the browser's session id.
+  (sql) => sql.exec(PORTAL_SESSIONS),
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;
