@@ -8,6 +8,12 @@ export interface PageOptions {
    */
   formTargets?: string[];
   headers?: Record<string, string>;
+  /**
+   * `no-referrer` unless said. A page whose forms are checked by `Origin` needs `same-origin`: under
+   * `no-referrer` a browser sends `Origin: null` even on a same-origin form POST (the Fetch Standard's "append a
+   * request Origin header" step).
+   */
+  referrerPolicy?: "no-referrer" | "same-origin";
   /** `Set-Cookie` values, each its own header. */
   cookies?: string[];
 }
@@ -51,7 +57,7 @@ export async function renderPage(
       "Content-Security-Policy": csp,
       "X-Frame-Options": "DENY",
       "X-Content-Type-Options": "nosniff",
-      "Referrer-Policy": "no-referrer",
+      "Referrer-Policy": options.referrerPolicy ?? "no-referrer",
       ...options.headers,
     },
   });

@@ -50,7 +50,7 @@ const Shell: FC<{
     <head>
       <meta charset="utf-8" />
       <meta name="viewport" content="width=device-width, initial-scale=1" />
-      <meta name="referrer" content="no-referrer" />
+      <meta name="referrer" content="same-origin" />
       <title>{title} · API Store</title>
       <style nonce={nonce}>{raw(STORE_CSS)}</style>
     </head>
@@ -317,6 +317,9 @@ export const ApisPage: FC<
                 <h2>{api.name}</h2>
                 <span class="badge">{api.version}</span>
               </div>
+              <p class="api-context">
+                {api.context}/{api.version}
+              </p>
               <p class="api-path">
                 {props.gateway}
                 {api.context}/{api.version}
@@ -603,7 +606,8 @@ export const ApplicationPage: FC<
       <section class="card" aria-labelledby="subs-title">
         <h2 id="subs-title">Subscriptions</h2>
         {props.unsubscribedApis.length > 0 ? (
-          <form method="post" action={`${STORE}/subscriptions`}>
+          <form method="post" action={`${STORE}/subscriptions`} class="subscribe-box">
+            <h3>Subscribe to an API</h3>
             <Csrf token={viewer.csrf} />
             <input type="hidden" name="applicationId" value={app.id} />
             <div class="row">

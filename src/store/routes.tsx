@@ -7,7 +7,7 @@ import { InputError } from "../errors/input-error";
 import { OAuthError } from "../errors/oauth-error";
 import type { AppEnv } from "../http/app-env";
 import { type FormParams, readForm } from "../http/form";
-import { renderPage } from "../http/html-page";
+import { type PageOptions, renderPage } from "../http/html-page";
 import { issuerOf } from "../oauth/metadata";
 import { authenticateUser, loginFailureMessage } from "../oauth/user-authentication";
 import {
@@ -58,6 +58,13 @@ const NOTICES: Record<string, string> = {
   unsubscribed: "Unsubscribed. The application's tokens can no longer call that API.",
 };
 
+/**
+ * A portal page. Its referrer policy is `same-origin`, so that the browser names this origin in `Origin` when a
+ * form is posted (which every POST is checked on), and no other site learns the portal's URLs.
+ */
+const storePage = (build: (nonce: string) => unknown, options: PageOptions = {}) =>
+  renderPage(build, { ...options, referrerPolicy: "same-origin" });
+
 const noticeOf = (c: StoreContext) => NOTICES[c.req.query("notice") ?? ""];
 
 function redirect(location: string, cookies: string[] = []): Response {
@@ -76,12 +83,9 @@ async function viewerOf(c: StoreContext, session: PortalSession): Promise<Viewer
 }
 
 function messagePage(viewer: Viewer | null, status: number, title: string, message: string) {
-  return renderPage(
-    (nonce) => <MessagePage nonce={nonce} viewer={viewer} title={title} message={message} />,
-    {
-      status,
-    },
-  );
+  return storePage((nonce) => <MessagePage nonce={nonce} viewer={viewer} title={title} message={message} />, {
+    status,
+  });
 }
 
 const notFound = (viewer: Viewer) =>
@@ -94,7 +98,7 @@ async function signInPage(
   extras: Flash & { username?: string; status?: number } = {},
 ): Promise<Response> {
   const { token, setCookie } = await signInToken(c);
-  return renderPage(
+  return storePage(
     (nonce) => (
       <SignInPage
         nonce={nonce}
@@ -191,7 +195,7 @@ async function applicationsPage(
       apps.map(async (app) => [app.id, (await registry.listSubscriptions({ applicationId: app.id })).length]),
     ),
   ) as Record<string, number>;
-  return renderPage(
+  return storePage(
     (nonce) => (
       <ApplicationsPage
         nonce={nonce}
@@ -222,7 +226,7 @@ async function apisPage(
   const subscriptions = (
     await Promise.all(apps.map((app) => registry.listSubscriptions({ applicationId: app.id })))
   ).flat();
-  return renderPage(
+  return storePage(
     (nonce) => (
       <ApisPage
         nonce={nonce}
@@ -257,7 +261,7 @@ async function applicationPage(
     api: apis.find((api) => api.id === subscription.apiId),
   }));
   const unsubscribedApis = apis.filter((api) => !subscriptions.some((s) => s.apiId === api.id));
-  return renderPage(
+  return storePage(
     (nonce) => (
       <ApplicationPage
         nonce={nonce}

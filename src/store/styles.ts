@@ -102,6 +102,11 @@ select { appearance: auto; }
 input:focus, select:focus { outline: none; border-color: var(--accent); box-shadow: 0 0 0 3px rgba(47, 91, 211, 0.18); }
 .hint { font-size: 13px; color: var(--muted); margin: 5px 0 0; }
 .row { display: grid; gap: 0 14px; grid-template-columns: repeat(auto-fit, minmax(180px, 1fr)); }
+.row > .field { margin-top: 12px; }
+.row > .field > label { margin-top: 0; }
+.key .row { grid-template-columns: minmax(0, 1fr); }
+.subscribe-box { background: #f7f9fd; border: 1px solid var(--line); border-radius: 12px; padding: 4px 16px 16px; margin-bottom: 18px; }
+.subscribe-box h3 { margin: 12px 0 0; font-size: 14px; }
 .actions { display: flex; gap: 10px; flex-wrap: wrap; margin-top: 18px; align-items: center; }
 .actions.tight { margin-top: 10px; }
 .inline { display: inline; margin: 0; }
@@ -129,6 +134,7 @@ thead th { border-top: none; }
 td.right, th.right { text-align: right; }
 .empty { text-align: center; color: var(--muted); padding: 26px 10px; border: 1px dashed var(--line); border-radius: 12px; background: #fafbfd; }
 .api-path { font-family: var(--mono); font-size: 13px; color: var(--muted); overflow-wrap: anywhere; }
+.api-context { font-family: var(--mono); font-size: 14px; font-weight: 600; margin: 0 0 2px; }
 .grow { flex: 1; }
 .subscribe { margin-top: 14px; padding-top: 14px; border-top: 1px solid var(--line); }
 .danger-zone { border-color: #f3c4bf; }

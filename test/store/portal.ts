@@ -43,7 +43,7 @@ export class Portal {
   async post(
     path: string,
     params: Record<string, string>,
-    options: { origin?: string | null; csrf?: string | null } = {},
+    options: { origin?: string | null; csrf?: string | null; headers?: Record<string, string> } = {},
   ): Promise<Response> {
     const csrf = options.csrf === undefined ? this.csrf() : options.csrf;
     const body = new URLSearchParams(params);
@@ -54,6 +54,7 @@ export class Portal {
     };
     const origin = options.origin === undefined ? this.origin : options.origin;
     if (origin !== null) headers.Origin = origin;
+    Object.assign(headers, options.headers);
     const response = await SELF.fetch(`${this.origin}${path}`, {
       method: "POST",
       redirect: "manual",

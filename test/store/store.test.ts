@@ -36,6 +36,8 @@ describe("developer portal: sign-in and sessions", () => {
     expect(response.status).toBe(200);
     expect(response.headers.get("cache-control")).toBe("no-store");
     expect(response.headers.get("content-security-policy")).toContain("default-src 'none'");
+    // same-origin, so that the browser sends Origin on the portal's own form POSTs (no-referrer would send null).
+    expect(response.headers.get("referrer-policy")).toBe("same-origin");
     expect(portal.html).toContain('<label for="username">Username</label>');
     expect(portal.html).toContain('<label for="password">Password</label>');
     expect(portal.html).toMatch(/<button[^>]*>Sign in<\/button>/);
@@ -388,6 +390,15 @@ describe("developer portal: authorization and cross-site requests", () => {
         attempt,
       );
       expect(added.status).toBe(403);
+    }
+    // Without Origin, Fetch Metadata: a cross-site or same-site (sibling subdomain) request is refused.
+    for (const site of ["cross-site", "same-site"]) {
+      const response = await alice.portal.post(
+        `${STORE}/applications/${id}/delete`,
+        {},
+        { origin: null, csrf, headers: { "Sec-Fetch-Site": site } },
+      );
+      expect(response.status, site).toBe(403);
     }
     const apps = await adminJson<AdminApplication[]>("GET", `/applications?owner=${alice.username}`);
     expect(apps.map((app) => app.id)).toEqual([id]);
