@@ -5,6 +5,7 @@ import type { KeyType } from "../core/client-record";
 import { NEVER_EXPIRES_IN } from "../core/config";
 import type { ApiView, SubscriptionView } from "../durable/registry/apis";
 import type { ApplicationView } from "../durable/registry/applications";
+import type { OfferedTier } from "../services/tiers";
 import { CSRF_FIELD } from "./csrf";
 import { STORE_CSS } from "./styles";
 
@@ -118,11 +119,11 @@ export function validityText(seconds: number): string {
   return `${seconds} s`;
 }
 
-const TierOptions: FC<{ tiers: readonly string[]; selected?: string }> = ({ tiers, selected }) => (
+const TierOptions: FC<{ tiers: readonly OfferedTier[]; selected?: string }> = ({ tiers, selected }) => (
   <>
     {tiers.map((tier) => (
-      <option value={tier} selected={tier === selected}>
-        {tier}
+      <option value={tier.name} selected={tier.name === selected}>
+        {tier.name} ({tier.summary})
       </option>
     ))}
   </>
@@ -188,7 +189,7 @@ export const ApplicationsPage: FC<
     viewer: Viewer;
     apps: ApplicationView[];
     subscriptionCounts: Record<string, number>;
-    applicationTiers: readonly string[];
+    applicationTiers: readonly OfferedTier[];
     form: NewApplicationForm;
   } & Flash
 > = (props) => (
@@ -218,6 +219,7 @@ export const ApplicationsPage: FC<
               <thead>
                 <tr>
                   <th>Name</th>
+                  <th>Tier</th>
                   <th>Keys</th>
                   <th>Subscriptions</th>
                   <th class="right">Created</th>
@@ -231,6 +233,7 @@ export const ApplicationsPage: FC<
                         <strong>{app.name}</strong>
                       </a>
                     </td>
+                    <td>{app.tier}</td>
                     <td>
                       {app.keys.PRODUCTION ? <span class="badge prod">PRODUCTION</span> : null}{" "}
                       {app.keys.SANDBOX ? <span class="badge sandbox">SANDBOX</span> : null}
@@ -288,7 +291,7 @@ export const ApisPage: FC<
     apis: ApiView[];
     apps: ApplicationView[];
     subscriptions: SubscriptionView[];
-    subscriptionTiers: readonly string[];
+    subscriptionTiers: readonly OfferedTier[];
     gateway: string;
   } & Flash
 > = (props) => (
@@ -546,7 +549,7 @@ export const ApplicationPage: FC<
     defaultValidity: number;
     subscribed: SubscribedApi[];
     unsubscribedApis: ApiView[];
-    subscriptionTiers: readonly string[];
+    subscriptionTiers: readonly OfferedTier[];
     shown?: ShownCredentials;
     keyForm?: KeyForm;
   } & Flash
@@ -566,7 +569,10 @@ export const ApplicationPage: FC<
         <div>
           <h1 id="application-name">{app.name}</h1>
           <p class="lead">
-            Created {app.createdAt.slice(0, 10)}
+            <span class="badge" id="application-tier">
+              {app.tier}
+            </span>{" "}
+            tier · created {app.createdAt.slice(0, 10)}
             {app.callbackUrl ? (
               <>
                 {" "}

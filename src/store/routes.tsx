@@ -320,21 +320,25 @@ async function addApplication(c: StoreContext): Promise<Response> {
   };
   try {
     const name = applicationName(values.name, "Name");
-    offeredTier(values.tier, await offeredTiers(c.env), "Application tier");
+    const tier = offeredTier(values.tier, await offeredTiers(c.env), "Application tier");
     const callback = values.callbackUrl?.trim();
     const created = await registryStub(c.env).createApplication(
       newApplication({
         name,
         owner: viewer.username,
+        tier,
         callbackUrls: callback ? [callbackUrl(callback, "Callback URL")] : [],
       }),
       [],
     );
     if (!created.ok) {
       return applicationsPage(c, viewer, {
-        status: 409,
+        status: created.failure.error === "conflict" ? 409 : 400,
         form: values,
-        error: `You already have an application named "${name}". Choose another name.`,
+        error:
+          created.failure.error === "conflict"
+            ? `You already have an application named "${name}". Choose another name.`
+            : created.failure.message,
       });
     }
     return redirect(`${applicationPath(created.value.id)}?notice=created`);
@@ -515,9 +519,10 @@ async function subscribe(c: StoreContext): Promise<Response> {
   }
   const created = await registryStub(c.env).createSubscription(app.id, form.get("apiId") ?? "", tier);
   if (!created.ok) {
-    return created.failure.error === "conflict"
-      ? back(409, `${app.name} is already subscribed to that API.`)
-      : back(404, "That API is not published (any more). Pick one from the list.");
+    if (created.failure.error === "conflict")
+      return back(409, `${app.name} is already subscribed to that API.`);
+    if (created.failure.error === "invalid") return back(400, created.failure.message);
+    return back(404, "That API is not published (any more). Pick one from the list.");
   }
   return redirect(
     fromApis ? `${STORE}/apis?notice=subscribed` : `${applicationPath(app.id)}?notice=subscribed`,

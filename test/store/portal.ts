@@ -134,6 +134,7 @@ export interface AdminApplication {
   id: string;
   name: string;
   owner: string;
+  tier: string;
   allowedDomains: string[];
   accessTokenValidity: number | null;
   keys: Partial<Record<"PRODUCTION" | "SANDBOX", { consumerKey: string }>>;

@@ -165,9 +165,10 @@ describe("developer portal: sign-in and sessions", () => {
 describe("developer portal: applications, keys and tokens", () => {
   it("adds an application, generates keys shown once (no-store) that work at /token, regenerates them", async () => {
     const { portal, username } = await signedInUser();
-    const id = await addApplication(portal, unique("web"));
+    const id = await addApplication(portal, unique("web"), "Silver");
     const before = await adminApplication(id);
     expect(before.owner).toBe(username);
+    expect(before.tier).toBe("Silver");
     expect(before.keys).toEqual({});
     expect(portal.html).toContain("Generate keys");
 
