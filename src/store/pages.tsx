@@ -233,16 +233,18 @@ export const ApplicationsPage: FC<
                         <strong>{app.name}</strong>
                       </a>
                     </td>
-                    <td>{app.tier}</td>
-                    <td>
+                    <td data-label="Tier">{app.tier}</td>
+                    <td data-label="Keys">
                       {app.keys.PRODUCTION ? <span class="badge prod">PRODUCTION</span> : null}{" "}
                       {app.keys.SANDBOX ? <span class="badge sandbox">SANDBOX</span> : null}
                       {!app.keys.PRODUCTION && !app.keys.SANDBOX ? (
                         <span class="badge grey">no keys yet</span>
                       ) : null}
                     </td>
-                    <td>{props.subscriptionCounts[app.id] ?? 0}</td>
-                    <td class="right muted small">{app.createdAt.slice(0, 10)}</td>
+                    <td data-label="Subscriptions">{props.subscriptionCounts[app.id] ?? 0}</td>
+                    <td data-label="Created" class="right muted small">
+                      {app.createdAt.slice(0, 10)}
+                    </td>
                   </tr>
                 ))}
               </tbody>
@@ -663,8 +665,10 @@ export const ApplicationPage: FC<
                   <td>
                     <strong>{api?.name ?? subscription.apiId}</strong> {api?.version}
                   </td>
-                  <td class="api-path">{api ? `${api.context}/${api.version}` : ""}</td>
-                  <td>
+                  <td class="api-path" data-label="Path">
+                    {api ? `${api.context}/${api.version}` : ""}
+                  </td>
+                  <td data-label="Tier">
                     <span class="badge">{subscription.tier}</span>
                   </td>
                   <td class="right">

@@ -153,5 +153,10 @@ td.right, th.right { text-align: right; }
   table.stack tr { display: block; border-top: 1px solid var(--line); padding: 8px 0; }
   table.stack td { display: block; border: none; padding: 3px 0; }
   table.stack td.right { text-align: left; }
+  table.stack tbody tr:first-child { border-top: none; }
+  table.stack td[data-label]::before {
+    content: attr(data-label); display: inline-block; min-width: 130px; color: var(--muted);
+    font-size: 12px; font-weight: 700; text-transform: uppercase; letter-spacing: 0.4px;
+  }
 }
 `;
