@@ -1,5 +1,4 @@
 import { registryStub } from "../durable/names";
-import type { Env } from "../env";
 import { InputError } from "../errors/input-error";
 
 /** A tier as the developer portal offers it: its name, and its limit in words. */

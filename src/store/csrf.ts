@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
 import { base64url, utf8 } from "../crypto/encoding";
 import { randomSecret, timingSafeEqual } from "../crypto/secrets";
-import type { Env } from "../env";
 import type { AppEnv } from "../http/app-env";
 import { formKey } from "../services/form-keys";
 import { portalCookie } from "./session";
