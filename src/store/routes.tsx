@@ -1,6 +1,8 @@
 /** @jsxImportSource hono/jsx */
 import { type Context, Hono } from "hono";
 import { KEY_TYPES, type KeyType } from "../core/client-record";
+import { issuerOf } from "../core/issuer";
+import { requestSource } from "../core/request-source";
 import { registryStub } from "../durable/names";
 import type { ApplicationView } from "../durable/registry/applications";
 import { InputError } from "../errors/input-error";
@@ -8,7 +10,6 @@ import { OAuthError } from "../errors/oauth-error";
 import type { AppEnv } from "../http/app-env";
 import { type FormParams, readForm } from "../http/form";
 import { type PageOptions, renderPage } from "../http/html-page";
-import { issuerOf } from "../oauth/metadata";
 import { authenticateUser, loginFailureMessage } from "../oauth/user-authentication";
 import {
   allowedDomainList,
@@ -148,8 +149,8 @@ async function signIn(c: StoreContext): Promise<Response> {
     return signInPage(c, { status: 400, username, error: "Enter your username and password." });
   }
   // The same check, failure count and lockout as the authorization endpoint's login page.
-  const result = await authenticateUser(c.env, username, password);
-  if (!result.ok) return signInPage(c, { username, error: loginFailureMessage(result) });
+  const result = await authenticateUser(c.env, username, password, requestSource(c.req.raw.headers));
+  if (!result.ok) return signInPage(c, { username, error: loginFailureMessage() });
   const previous = await currentSession(c);
   if (previous) await endSession(c, previous);
   return redirect(STORE, [await startSession(c, result.username)]);
@@ -419,7 +420,7 @@ const generateKeys = (c: StoreContext) =>
       applicationId: app.id,
       keyType,
       scope: null,
-      issuer: issuerOf(c.req.raw),
+      issuer: issuerOf(c.var.config, c.req.raw),
     });
     const fresh = await reloaded(c, viewer, app.id);
     if (!fresh) return notFound(viewer);
@@ -452,7 +453,7 @@ const regenerateToken = (c: StoreContext) =>
       applicationId: app.id,
       keyType,
       scope: null,
-      issuer: issuerOf(c.req.raw),
+      issuer: issuerOf(c.var.config, c.req.raw),
     });
     if (!issued.found) return notFound(viewer);
     return applicationPage(c, viewer, app, {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adminJson, createUser, introspect, type Keys, token, unique } from "../helpers";
+import { adminJson, basic, createUser, introspect, type Keys, postForm, token, unique } from "../helpers";
 import {
   type AdminApplication,
   addApplication,
@@ -73,32 +73,45 @@ describe("developer portal: sign-in and sessions", () => {
     expect(hostCookie).toMatch(/HttpOnly/);
   });
 
-  it("says what went wrong on a bad password, and locks the account like the login page does", async () => {
+  it("says what went wrong on a bad password, and throttles failures like the login page does", async () => {
     const user = await createUser();
     const portal = new Portal();
-    await portal.signIn(user.username, "wrong-password");
-    expect(portal.error()).toBe("The user name or password is incorrect.");
+    const from = { headers: { "CF-Connecting-IP": "203.0.113.15" } };
+    const message =
+      "The user name or password is incorrect, or there were too many failed attempts from here. Try again later.";
+    await portal.get(STORE);
+    await portal.post(`${STORE}/sign-in`, { username: user.username, password: "wrong-password" }, from);
+    expect(portal.error()).toBe(message);
     expect(portal.cookies.has("ekm_store")).toBe(false);
     for (let i = 0; i < 4; i++)
-      await portal.post(`${STORE}/sign-in`, { username: user.username, password: "no" });
-    const locked = await portal.post(`${STORE}/sign-in`, {
-      username: user.username,
-      password: user.password,
-    });
-    expect(locked.status).toBe(200);
-    expect(portal.error()).toMatch(/locked after too many failed sign-in attempts/);
+      await portal.post(`${STORE}/sign-in`, { username: user.username, password: "no" }, from);
+    // The same per-user, per-source throttle as the login page and the password grant: the right password is
+    // refused from this source now, here and at the Token API.
+    const refused = await portal.post(
+      `${STORE}/sign-in`,
+      { username: user.username, password: user.password },
+      from,
+    );
+    expect(refused.status).toBe(200);
+    expect(portal.error()).toBe(message);
     expect(portal.cookies.has("ekm_store")).toBe(false);
-    // The same per-user lockout as the password grant: the Token API refuses the right password too.
     const app = await adminJson<{ keys: { PRODUCTION: Keys } }>("POST", "/applications", {
       name: unique("lock"),
       owner: "admin",
     });
-    const grant = await token(app.keys.PRODUCTION, {
-      grant_type: "password",
-      username: user.username,
-      password: user.password,
-    });
-    expect(grant.body.error_description).toMatch(/locked/);
+    const grant = await postForm(
+      "/token",
+      { grant_type: "password", username: user.username, password: user.password },
+      { Authorization: basic(app.keys.PRODUCTION), ...from.headers },
+    );
+    expect(grant.status).toBe(400);
+    // From another source the user still signs in.
+    await portal.post(
+      `${STORE}/sign-in`,
+      { username: user.username, password: user.password },
+      { headers: { "CF-Connecting-IP": "203.0.113.16" } },
+    );
+    expect(portal.cookies.has("ekm_store")).toBe(true);
   });
 
   it("refuses a sign-in form without its cookie-bound token or from another site", async () => {
