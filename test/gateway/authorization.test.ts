@@ -1,5 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { call, createApp } from "../helpers";
+import { kvKeys } from "../../src/core/cache-keys";
+import { hashSecret } from "../../src/crypto/secrets";
+import { call, createApp, createUser, env, passwordToken, refresh } from "../helpers";
+import { authorizeCode, CALLBACK, redeem } from "../oauth/authorize-flow";
 import {
   appToken,
   backend,
@@ -88,6 +91,43 @@ describe("gateway authorization (RFC 6750)", () => {
     const missing = await callApi(path, accessToken);
     expect(missing.status).toBe(403);
     expect(await missing.json()).toMatchObject({ reason: "domain_header_missing" });
+  });
+
+  it("never admits a look-alike, suffix, prefix or subdomain of an allowed domain", async () => {
+    const { accessToken, path } = await subscribedCaller({ allowedDomains: ["wso2.com"] });
+    for (const domain of [
+      "evilwso2.com",
+      "evil.wso2.com",
+      "wso2.com.evil.example",
+      "wso2.co",
+      "so2.com",
+      "https://evilwso2.com",
+      "xwso2.com:443",
+    ]) {
+      const response = await callApi(path, accessToken, { headers: { domain } });
+      expect(response.status, domain).toBe(403);
+      expect(await response.json(), domain).toMatchObject({ reason: "domain_not_allowed" });
+    }
+    await echoOf(await callApi(path, accessToken, { headers: { domain: "wso2.com" } }));
+  });
+
+  it("refuses a refresh token or an authorization code sent as the Bearer token", async () => {
+    const api = await createApi();
+    const app = await createApp({ callbackUrl: CALLBACK });
+    await subscribe(app, api);
+    const user = await createUser();
+    const pair = await passwordToken(app.keys.PRODUCTION, user);
+    const path = `${api.context}/1.0.0`;
+    await expectInvalidToken(await callApi(path, pair.refresh_token as string));
+    // Nothing about the refresh token was cached for the gateway either.
+    const hash = await hashSecret(pair.refresh_token as string);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash))).toBeNull();
+    const { code } = await authorizeCode(app.keys.PRODUCTION, user);
+    await expectInvalidToken(await callApi(path, code));
+    // The access token of the same pair is fine, the refresh token still rotates, the code still redeems.
+    expect((await redeem(app.keys.PRODUCTION, { code, redirect_uri: CALLBACK })).status).toBe(200);
+    await echoOf(await callApi(path, pair.access_token));
+    expect((await refresh(app.keys.PRODUCTION, pair.refresh_token as string)).status).toBe(200);
   });
 
   it("treats WSO2's 'All' as no restriction", async () => {

@@ -31,6 +31,20 @@ async function revoke(
   return postForm("/revoke", { token }, { Authorization: basic(keys) });
 }
 
+async function refreshPair(
+  keys: { consumerKey: string; consumerSecret: string },
+  refreshToken: string,
+): Promise<{ access_token: string; refresh_token: string }> {
+  const response = await postForm(
+    "/token",
+    { grant_type: "refresh_token", refresh_token: refreshToken },
+    { Authorization: basic(keys) },
+  );
+  const body = (await response.json()) as { access_token: string; refresh_token: string };
+  expect(response.status, JSON.stringify(body)).toBe(200);
+  return body;
+}
+
 async function expectRefused(response: Response, status = 401): Promise<void> {
   const text = await response.text();
   expect(response.status, text).toBe(status);
@@ -109,6 +123,61 @@ describe("gateway validation cache", () => {
     const next = (await refreshed.json()) as { access_token: string };
     await expectRefused(await callApi(path, pair.access_token));
     await echoOf(await callApi(path, next.access_token));
+  });
+
+  it("refuses a cached access token at once after refresh-token reuse revoked its family (RFC 9700 §4.14.2)", async () => {
+    const api = await createApi();
+    const app = await createApp();
+    await subscribe(app, api);
+    const user = await createUser();
+    const keys = app.keys.PRODUCTION;
+    const first = await passwordToken(keys, user);
+    const path = `${api.context}/1.0.0`;
+    const second = await refreshPair(keys, first.refresh_token as string);
+    const third = await refreshPair(keys, second.refresh_token as string);
+    await echoOf(await callApi(path, third.access_token));
+    await validationCached(third.access_token);
+    // The first refresh token comes back after its successor was used: reuse, the family is revoked.
+    const reuse = await postForm(
+      "/token",
+      { grant_type: "refresh_token", refresh_token: first.refresh_token as string },
+      { Authorization: basic(keys) },
+    );
+    expect(reuse.status).toBe(400);
+    expect(await reuse.json()).toMatchObject({ error: "invalid_grant" });
+    await expectRefused(await callApi(path, third.access_token));
+    const hash = await hashSecret(third.access_token);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.revoked(hash))).not.toBeNull();
+  });
+
+  it("refuses a user's cached tokens at once after a password change, and after the user's deletion", async () => {
+    const api = await createApi();
+    const app = await createApp();
+    await subscribe(app, api);
+    const user = await createUser();
+    const bystander = await createUser();
+    const path = `${api.context}/1.0.0`;
+    const before = await passwordToken(app.keys.PRODUCTION, user);
+    const other = await passwordToken(app.keys.PRODUCTION, bystander);
+    for (const value of [before.access_token, other.access_token]) {
+      await echoOf(await callApi(path, value));
+      await validationCached(value);
+    }
+    expect((await admin("PATCH", `/users/${user.username}`, { password: "changed-Passw0rd" })).status).toBe(
+      200,
+    );
+    await expectRefused(await callApi(path, before.access_token));
+
+    const after = await passwordToken(app.keys.PRODUCTION, {
+      username: user.username,
+      password: "changed-Passw0rd",
+    });
+    await echoOf(await callApi(path, after.access_token));
+    await validationCached(after.access_token);
+    expect((await admin("DELETE", `/users/${user.username}`)).status).toBe(204);
+    await expectRefused(await callApi(path, after.access_token));
+    // Another user's token is untouched.
+    await echoOf(await callApi(path, other.access_token));
   });
 
   it("lets no late cache fill resurrect a revoked token", async () => {

@@ -2,7 +2,7 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { fnv1a } from "../../src/core/shard-routing";
 import { shardStub } from "../../src/durable/names";
-import { admin, createApp, createUser, postForm, type TestApp, token } from "../helpers";
+import { admin, basic, createApp, createUser, postForm, type TestApp, token } from "../helpers";
 import {
   authorizeCode,
   CALLBACK,
@@ -298,6 +298,21 @@ describe("single use (RFC 6749 §4.1.2, §10.5)", () => {
     expectTokenError(await redeem(keys, { code, redirect_uri: CALLBACK }), "invalid_grant");
     expect((await introspectAsAdmin(rotated.body.access_token)).active).toBe(false);
     expect((await introspectAsAdmin(rotated.body.refresh_token as string)).active).toBe(false);
+  });
+
+  it("introspection never reports an authorization code as active, to the operator or a client (RFC 7662 §2.2)", async () => {
+    const { app, user, keys } = await setup();
+    const { code } = await authorizeCode(keys, user);
+    expect(await introspectAsAdmin(code)).toEqual({ active: false });
+    for (const caller of [app.keys.PRODUCTION, (await createApp()).keys.PRODUCTION]) {
+      const response = await postForm("/introspect", { token: code }, { Authorization: basic(caller) });
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ active: false });
+    }
+    // Looking did not spend it: the code still redeems, once.
+    const redeemed = await redeem(keys, { code, redirect_uri: CALLBACK });
+    expect(redeemed.status).toBe(200);
+    expect(await introspectAsAdmin(code)).toEqual({ active: false });
   });
 
   it("parallel redemptions: exactly one succeeds, and the race revokes what it got", async () => {

@@ -28,6 +28,15 @@ async function familyRows(tokenValue: string) {
   );
 }
 
+async function allRows(tokenValue: string) {
+  const route = parseTokenRoute(tokenValue);
+  if (!route) throw new Error("not a token");
+  return runInDurableObject(shardStub(env, route), (_instance, state) => [
+    ...state.storage.sql.exec("SELECT * FROM tokens").toArray(),
+    ...state.storage.sql.exec("SELECT * FROM client").toArray(),
+  ]);
+}
+
 /** Moves the clock the Worker and its Durable Objects see (they share the test isolate). */
 function advanceClock(ms: number) {
   vi.useFakeTimers({ toFake: ["Date"] });
@@ -187,6 +196,47 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     expect(expired.status).toBe(400);
     expect(expired.body.error).toBe("invalid_grant");
     expect(expired.body.error_description).toMatch(/expired/);
+  });
+
+  it("stores no token in plaintext after rotation, replay and reuse: spent rows hold their successor sealed", async () => {
+    const { keys, user } = await setup({ shards: 1 });
+    const first = await passwordToken(keys, user);
+    const second = await refresh(keys, first.refresh_token as string);
+    // A retry inside the grace window reads the successor back from the spent row.
+    const retried = await refresh(keys, first.refresh_token as string);
+    expect(retried.body.refresh_token).toBe(second.body.refresh_token);
+    const third = await refresh(keys, second.body.refresh_token as string);
+    expect(third.status).toBe(200);
+    const issued = [first, second.body, third.body].flatMap((pair) => [
+      pair.access_token,
+      pair.refresh_token as string,
+    ]);
+    const expectNoPlaintext = async () => {
+      const dump = JSON.stringify(await allRows(third.body.access_token));
+      for (const value of issued) {
+        expect(dump.includes(value), value).toBe(false);
+        expect(dump.includes(value.split(".")[2] as string), value).toBe(false);
+      }
+    };
+    const spent = (await familyRows(third.body.access_token)).filter((row) => row.state === "spent");
+    expect(spent).toHaveLength(2);
+    const sealed = await runInDurableObject(
+      shardStub(env, { consumerKey: keys.consumerKey, shard: 0 }),
+      (_i, state) =>
+        state.storage.sql
+          .exec("SELECT successor_sealed FROM tokens WHERE state = 'spent'")
+          .toArray()
+          .map((row) => row.successor_sealed as string),
+    );
+    for (const value of sealed) {
+      expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      expect(() => JSON.parse(value)).toThrow();
+    }
+    await expectNoPlaintext();
+    // Reuse after the window revokes the family; still nothing readable is left behind.
+    advanceClock(31_000);
+    expect((await refresh(keys, first.refresh_token as string)).body.error).toBe("invalid_grant");
+    await expectNoPlaintext();
   });
 
   it("survives 100 sequential rotations without growing the family beyond what it needs", async () => {

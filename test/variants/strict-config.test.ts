@@ -1,5 +1,10 @@
-import { env, runInDurableObject } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { afterEach, describe, expect, it, vi } from "vitest";
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
 import { NEVER_EXPIRES_IN } from "../../src/core/config";
 import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
@@ -70,5 +75,37 @@ describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
     expect((await refresh(app.keys.PRODUCTION, second.body.refresh_token as string)).body.error).toBe(
       "invalid_grant",
     );
+  });
+});
+
+describe("REFRESH_TOKEN_VALIDITY=-1 (never-expiring refresh tokens)", () => {
+  it("keeps a spent refresh token through the clean-up alarm, so its reuse is still detected", async () => {
+    const app = await createApp({ shards: 1 });
+    const user = await createUser();
+    const keys = app.keys.PRODUCTION;
+    const first = await passwordToken(keys, user);
+    const second = await refresh(keys, first.refresh_token as string);
+    expect(second.status).toBe(200);
+    const shard = shardStub(env, { consumerKey: keys.consumerKey, shard: 0 });
+    const spentHash = await hashSecret(first.refresh_token as string);
+    const spentRow = () =>
+      runInDurableObject(shard, (_i, state) =>
+        state.storage.sql.exec("SELECT state, purge_after FROM tokens WHERE hash = ?", spentHash).toArray(),
+      );
+    // Rotation arms the clean-up alarm; run it now, and again a day later.
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    vi.useFakeTimers({ toFake: ["Date"] });
+    vi.setSystemTime(Date.now() + 86_400_000);
+    await runInDurableObject(shard, (_i, state) => state.storage.setAlarm(Date.now()));
+    expect(await runDurableObjectAlarm(shard)).toBe(true);
+    const [row] = await spentRow();
+    expect(row?.state).toBe("spent");
+    expect(row?.purge_after as number).toBeGreaterThan(Date.now() + 20 * 86_400_000);
+
+    const reuse = await refresh(keys, first.refresh_token as string);
+    expect(reuse.status).toBe(400);
+    expect(reuse.body.error_description).toMatch(/already used/);
+    expect(await introspect(second.body.access_token)).toEqual({ active: false });
+    expect(await introspect(second.body.refresh_token as string)).toEqual({ active: false });
   });
 });
