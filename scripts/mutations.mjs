@@ -76,4 +76,31 @@ export const mutations = [
     rule: "RFC 7662: an authorization code is not a token; introspection reports it inactive",
     tests: ["test/oauth/authorization-code.test.ts"],
   },
+
+  // ---- races: decisions serialized in the shard (really interleaved by test/interleave.ts) ------------------
+  {
+    id: "codes-no-recheck-in-transaction",
+    file: "src/durable/shard/codes.ts",
+    search: 'if (!row || row.state !== "active") return revokeReused(tokens, hash, now);',
+    replace: "if (!row) return revokeReused(tokens, hash, now);",
+    rule: "RFC 6749 §4.1.2: a code works once, also when two redemptions race past the pre-check",
+    tests: ["test/oauth/authorization-code.test.ts"],
+  },
+  {
+    id: "rotation-decision-unserialized",
+    file: "src/durable/shard/rotation.ts",
+    search: "const row = tokens.find(hash);",
+    replace: "const row = current;",
+    rule: "Rotation is decided in one serialized step: parallel refreshes of one token yield one successor pair",
+    tests: ["test/oauth/refresh.test.ts"],
+  },
+  {
+    id: "rotation-decision-unserialized-strict",
+    file: "src/durable/shard/rotation.ts",
+    search: "const row = tokens.find(hash);",
+    replace: "const row = current;",
+    rule: "REFRESH_TOKEN_REUSE_GRACE=0: exactly one of parallel refreshes of one token wins",
+    tests: ["test/variants/strict-config.test.ts"],
+    config: "variants",
+  },
 ];

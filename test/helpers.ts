@@ -1,4 +1,8 @@
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
+import { expect } from "vitest";
+import { parseTokenRoute } from "../src/core/token-format";
+import { hashSecret } from "../src/crypto/secrets";
+import { shardStub } from "../src/durable/names";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const ORIGIN = "http://localhost:8787";
@@ -125,4 +129,35 @@ export async function introspect(tokenValue: string): Promise<Record<string, unk
 
 export async function refresh(keys: Keys, refreshToken: string, extra: Record<string, string> = {}) {
   return token(keys, { grant_type: "refresh_token", refresh_token: refreshToken, ...extra });
+}
+
+/**
+ * Checks that a token response issued a live access token to `keys` for `username` (the application owner for
+ * an application token): the body's shape, what introspection says about the token, and that the shard stores
+ * it (by its hash only).
+ */
+export async function expectIssued(
+  body: TokenBody,
+  keys: Keys,
+  expected: { username: string; keyType: "PRODUCTION" | "SANDBOX"; scope?: string; refresh: boolean },
+): Promise<void> {
+  expect(body).toMatchObject({ token_type: "Bearer", expires_in: expect.any(Number) });
+  expect(body.access_token.startsWith(`${keys.consumerKey}.`)).toBe(true);
+  if (expected.refresh) expect(body.refresh_token?.startsWith(`${keys.consumerKey}.`)).toBe(true);
+  else expect(body.refresh_token).toBeUndefined();
+  expect(await introspect(body.access_token)).toMatchObject({
+    active: true,
+    client_id: keys.consumerKey,
+    username: expected.username,
+    key_type: expected.keyType,
+    token_type: "Bearer",
+    scope: expected.scope ?? "default",
+  });
+  const route = parseTokenRoute(body.access_token);
+  if (!route) throw new Error(`not a token: ${body.access_token}`);
+  const hash = await hashSecret(body.access_token);
+  const rows = await runInDurableObject(shardStub(env, route), (_i, state) =>
+    state.storage.sql.exec("SELECT kind, state, key_type FROM tokens WHERE hash = ?", hash).toArray(),
+  );
+  expect(rows).toEqual([{ kind: "access", state: "active", key_type: expected.keyType }]);
 }

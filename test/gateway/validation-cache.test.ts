@@ -69,11 +69,22 @@ describe("gateway validation cache", () => {
     expect({ shard: counter.shard, registry: counter.registry }).toEqual({ shard: 0, registry: 0 });
   });
 
-  it("asks the token's shard on a miss, then caches (the counter does count)", async () => {
-    const { accessToken, path } = await subscribedCaller();
+  it("asks the token's shard on a miss, then caches: the next call asks no Durable Object", async () => {
+    const { app, accessToken, path } = await subscribedCaller();
+    const hash = await hashSecret(accessToken);
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash))).toBeNull();
     counter = await countDurableObjectCalls();
     await echoOf(await callApi(path, accessToken));
     expect(counter.shard).toBe(1);
+    // What is cached: the token's facts under its hash, for the token's key and owner.
+    expect(await validationCached(accessToken)).toMatchObject({
+      consumerKey: app.keys.PRODUCTION.consumerKey,
+      keyType: "PRODUCTION",
+      user: "admin@carbon.super",
+      isApplicationToken: true,
+    });
+    await echoOf(await callApi(path, accessToken));
+    expect({ shard: counter.shard, registry: counter.registry }).toEqual({ shard: 1, registry: 0 });
   });
 
   it("refuses a revoked token on the very next call, though it was cached", async () => {

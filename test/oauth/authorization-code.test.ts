@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { fnv1a } from "../../src/core/shard-routing";
 import { shardStub } from "../../src/durable/names";
 import { admin, basic, createApp, createUser, postForm, type TestApp, token } from "../helpers";
+import { holdSealing } from "../interleave";
 import {
   authorizeCode,
   CALLBACK,
@@ -315,21 +316,41 @@ describe("single use (RFC 6749 §4.1.2, §10.5)", () => {
     expect(await introspectAsAdmin(code)).toEqual({ active: false });
   });
 
-  it("parallel redemptions: exactly one succeeds, and the race revokes what it got", async () => {
+  it("parallel redemptions that all pass the pre-check: exactly one succeeds, and the race revokes what it got", async () => {
     const { app, user, keys } = await setup();
     const { code, verifier } = await pkceCode(app, user);
-    const results = await Promise.all(
-      Array.from({ length: 6 }, () =>
-        redeem(keys, { code, redirect_uri: CALLBACK, code_verifier: verifier }, "public"),
-      ),
-    );
+    // All six requests are held after the shard's pre-check (the code is still active for each) and before
+    // its decision: only the re-check inside the transaction can tell them apart (test/interleave.ts).
+    const hold = holdSealing(6);
+    let results: Awaited<ReturnType<typeof redeem>>[];
+    try {
+      results = await Promise.all(
+        Array.from({ length: 6 }, () =>
+          redeem(keys, { code, redirect_uri: CALLBACK, code_verifier: verifier }, "public"),
+        ),
+      );
+    } finally {
+      hold.restore();
+    }
+    expect(hold).toMatchObject({ arrived: 6, releasedBy: "all-arrived" });
     const winners = results.filter((result) => result.status === 200);
     expect(winners).toHaveLength(1);
     for (const loser of results.filter((result) => result.status !== 200)) {
       expectTokenError(loser, "invalid_grant");
+      expect(String(loser.body.error_description)).toContain("already used");
     }
     const winner = winners[0] as (typeof results)[0];
     expect(await introspectAsAdmin(winner.body.access_token as string)).toEqual({ active: false });
+    expect(await introspectAsAdmin(winner.body.refresh_token as string)).toEqual({ active: false });
+    // What is stored: the code and the one pair the winner wrote, all revoked; the losers wrote nothing.
+    const rows = (await runInDurableObject(shardOf(code), (_i, state) =>
+      state.storage.sql.exec("SELECT kind, state FROM tokens ORDER BY kind").toArray(),
+    )) as Array<{ kind: string; state: string }>;
+    expect(rows).toEqual([
+      { kind: "access", state: "revoked" },
+      { kind: "code", state: "revoked" },
+      { kind: "refresh", state: "revoked" },
+    ]);
   });
 
   it("the code row is kept hashed, spent, and shares its family with the tokens", async () => {
@@ -363,5 +384,6 @@ describe("grant registry and endpoints", () => {
       {},
     );
     expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: "invalid_client" });
   });
 });

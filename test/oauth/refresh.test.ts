@@ -12,6 +12,7 @@ import {
   refresh,
   type TestApp,
 } from "../helpers";
+import { holdSealing } from "../interleave";
 
 async function setup(options: Record<string, unknown> = {}) {
   const app = await createApp(options);
@@ -84,12 +85,21 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     expect(sandbox.body.error).toBe("invalid_scope");
   });
 
-  it("serves 50 concurrent refreshes of one token with exactly one successor pair", async () => {
+  it("serves 50 concurrent refreshes that all pass the pre-check with exactly one successor pair", async () => {
     const { keys, user } = await setup();
     const first = await passwordToken(keys, user);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => refresh(keys, first.refresh_token as string)),
-    );
+    // All 50 are held after the pre-check (the token is active for each) and before the decision, so only the
+    // serialized decision can give them one pair (test/interleave.ts).
+    const hold = holdSealing(50);
+    let results: Awaited<ReturnType<typeof refresh>>[];
+    try {
+      results = await Promise.all(
+        Array.from({ length: 50 }, () => refresh(keys, first.refresh_token as string)),
+      );
+    } finally {
+      hold.restore();
+    }
+    expect(hold).toMatchObject({ arrived: 50, releasedBy: "all-arrived" });
     const statuses = results.map((result) => result.status);
     expect(statuses.every((status) => status === 200)).toBe(true);
     const pairs = new Set(
@@ -98,26 +108,62 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     expect(pairs.size).toBe(1);
     const successor = results[0]?.body;
     expect(successor).toBeDefined();
-    expect((await introspect(successor?.access_token as string)).active).toBe(true);
+    expect(await introspect(successor?.access_token as string)).toMatchObject({
+      active: true,
+      username: user.canonical,
+    });
+    // What is stored: the spent token and the one live pair; no second pair was written.
+    const rows = await familyRows(successor?.access_token as string);
+    expect(rows.map((row) => `${row.kind}:${row.state}`).sort()).toEqual([
+      "access:active",
+      "refresh:active",
+      "refresh:spent",
+    ]);
     // The family stays usable through that successor.
     const next = await refresh(keys, successor?.refresh_token as string);
     expect(next.status).toBe(200);
     expect((await introspect(next.body.access_token)).active).toBe(true);
   });
 
-  it("keeps other users' refreshes on the same shard working while one family is hammered", async () => {
-    const { app, keys } = await setup({ shards: 1 });
+  it("keeps other users' refreshes on the same shard working while one family is mid-rotation", async () => {
+    const { keys } = await setup({ shards: 1 });
     const alice = await createUser();
     const bob = await createUser();
     const aliceTokens = await passwordToken(keys, alice);
     const bobTokens = await passwordToken(keys, bob);
-    const storm = Array.from({ length: 30 }, () => refresh(keys, aliceTokens.refresh_token as string));
-    const bobResult = refresh(keys, bobTokens.refresh_token as string);
-    const [bobRotated, ...aliceResults] = await Promise.all([bobResult, ...storm]);
-    expect(bobRotated?.status).toBe(200);
-    expect((await introspect(bobRotated?.body.access_token as string)).username).toBe(bob.canonical);
-    expect(new Set(aliceResults.map((result) => result.body.refresh_token)).size).toBe(1);
-    expect(app.id).toBeTruthy();
+    // Bob's refresh reaches the shard while all 30 of Alice's are held between pre-check and decision.
+    const hold = holdSealing(31);
+    let bobRotated: Awaited<ReturnType<typeof refresh>>;
+    let aliceResults: Awaited<ReturnType<typeof refresh>>[];
+    try {
+      const storm = Array.from({ length: 30 }, () => refresh(keys, aliceTokens.refresh_token as string));
+      [bobRotated, ...aliceResults] = await Promise.all([
+        refresh(keys, bobTokens.refresh_token as string),
+        ...storm,
+      ]);
+    } finally {
+      hold.restore();
+    }
+    expect(hold).toMatchObject({ arrived: 31, releasedBy: "all-arrived" });
+    expect(bobRotated.status).toBe(200);
+    expect((await introspect(bobRotated.body.access_token)).username).toBe(bob.canonical);
+    expect(aliceResults.every((result) => result.status === 200)).toBe(true);
+    const alicePairs = new Set(aliceResults.map((result) => result.body.refresh_token));
+    expect(alicePairs.size).toBe(1);
+    expect((await introspect(aliceResults[0]?.body.access_token as string)).username).toBe(alice.canonical);
+    // Each family holds one spent refresh token and one live pair.
+    const rows = await familyRows(bobRotated.body.access_token);
+    const byFamily = new Map<string, string[]>();
+    for (const row of rows) {
+      byFamily.set(row.family as string, [
+        ...(byFamily.get(row.family as string) ?? []),
+        `${row.kind}:${row.state}`,
+      ]);
+    }
+    expect([...byFamily.values()].map((states) => states.sort())).toEqual([
+      ["access:active", "refresh:active", "refresh:spent"],
+      ["access:active", "refresh:active", "refresh:spent"],
+    ]);
   });
 
   it("replays the same successor to a retry inside REFRESH_TOKEN_REUSE_GRACE", async () => {

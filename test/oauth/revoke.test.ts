@@ -260,12 +260,34 @@ describe("POST /introspect (RFC 7662)", () => {
     expect((await introspect(foreignToken.body.access_token)).active).toBe(true);
   });
 
-  it("answers active:false for unknown, malformed and revoked tokens", async () => {
+  it("answers active:false for unknown, malformed, revoked, spent and expired tokens", async () => {
     expect(await introspect("garbage")).toEqual({ active: false });
     const app = await createApp();
-    expect(await introspect(`${app.keys.PRODUCTION.consumerKey}.3.${"C".repeat(43)}`)).toEqual({
-      active: false,
-    });
+    const keys = app.keys.PRODUCTION;
+    expect(await introspect(`${keys.consumerKey}.3.${"C".repeat(43)}`)).toEqual({ active: false });
+    const user = await createUser();
+    // Revoked: both tokens of the pair, as the operator and as a client of the tenant see them.
+    const revoked = await passwordToken(keys, user);
+    expect((await introspect(revoked.access_token)).active).toBe(true);
+    expect((await revoke(keys, { token: revoked.access_token })).headers.get("RevokedAccessToken")).toBe(
+      revoked.access_token,
+    );
+    for (const value of [revoked.access_token, revoked.refresh_token as string]) {
+      expect(await introspect(value)).toEqual({ active: false });
+      const asClient = await postForm("/introspect", { token: value }, { Authorization: basic(keys) });
+      expect(await asClient.json()).toEqual({ active: false });
+    }
+    // Spent by rotation: the old refresh token (the old access token is gone).
+    const rotated = await passwordToken(keys, user);
+    expect((await refresh(keys, rotated.refresh_token as string)).status).toBe(200);
+    expect(await introspect(rotated.refresh_token as string)).toEqual({ active: false });
+    expect(await introspect(rotated.access_token)).toEqual({ active: false });
+    // Expired.
+    const shortLived = await createApp({ accessTokenValidity: 1 });
+    const expiring = await token(shortLived.keys.PRODUCTION, { grant_type: "client_credentials" });
+    expect((await introspect(expiring.body.access_token)).active).toBe(true);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await introspect(expiring.body.access_token)).toEqual({ active: false });
   });
 
   it("requires authentication: 401 without credentials or with a wrong admin token", async () => {

@@ -9,13 +9,23 @@ import {
   call,
   createApp,
   createUser,
+  expectIssued,
   form,
   passwordToken,
   postForm,
   type TestApp,
+  type TokenBody,
   token,
   unique,
 } from "../helpers";
+
+function formRequest(headers: Record<string, string>): RequestInit {
+  return {
+    method: "POST",
+    headers: { "Content-Type": "application/x-www-form-urlencoded", ...headers },
+    body: "grant_type=client_credentials",
+  };
+}
 
 const URL_SAFE_TOKEN = /^[A-Za-z0-9_-]+\.[0-9]+\.[A-Za-z0-9_-]{43}$/;
 
@@ -61,7 +71,9 @@ describe("POST /token grant_type=client_credentials", () => {
       client_id: keys.consumerKey,
       client_secret: keys.consumerSecret,
     });
-    expect(response.status).toBe(200);
+    const body = (await response.json()) as TokenBody;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    await expectIssued(body, keys, { username: "admin@carbon.super", keyType: "SANDBOX", refresh: false });
   });
 
   it("decodes form-urlencoded Basic credentials (RFC 6749 §2.3.1)", async () => {
@@ -73,39 +85,50 @@ describe("POST /token grant_type=client_credentials", () => {
       { grant_type: "client_credentials" },
       { Authorization: `Basic ${encoded}` },
     );
-    expect(response.status).toBe(200);
+    const body = (await response.json()) as TokenBody;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    await expectIssued(body, app.keys.PRODUCTION, {
+      username: "admin@carbon.super",
+      keyType: "PRODUCTION",
+      refresh: false,
+    });
   });
 
   it("accepts the WSO2 documents' curl quirks: trailing comma, glued header text, no Content-Type", async () => {
     const app = await createApp();
     const credentials = basic(app.keys.PRODUCTION);
-    const trailingComma = await postForm(
-      "/token",
-      { grant_type: "client_credentials" },
-      { Authorization: `${credentials},` },
-    );
-    expect(trailingComma.status).toBe(200);
-    const glued = await postForm(
-      "/token",
-      { grant_type: "client_credentials" },
-      { Authorization: `${credentials}, Content-Type: application/x-www-form-urlencoded` },
-    );
-    expect(glued.status).toBe(200);
-    const noContentType = await call("/token", {
-      method: "POST",
-      headers: { Authorization: credentials },
-      body: new TextEncoder().encode("grant_type=client_credentials"),
-    });
-    expect(noContentType.status).toBe(200);
-    const withCharset = await call("/token", {
-      method: "POST",
-      headers: {
-        Authorization: credentials,
-        "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
-      },
-      body: "grant_type=client_credentials",
-    });
-    expect(withCharset.status).toBe(200);
+    const quirks: Array<[string, RequestInit]> = [
+      ["trailing comma", formRequest({ Authorization: `${credentials},` })],
+      [
+        "glued header text",
+        formRequest({ Authorization: `${credentials}, Content-Type: application/x-www-form-urlencoded` }),
+      ],
+      [
+        "no Content-Type",
+        {
+          method: "POST",
+          headers: { Authorization: credentials },
+          body: new TextEncoder().encode("grant_type=client_credentials"),
+        },
+      ],
+      [
+        "charset",
+        formRequest({
+          Authorization: credentials,
+          "Content-Type": "application/x-www-form-urlencoded;charset=UTF-8",
+        }),
+      ],
+    ];
+    for (const [quirk, init] of quirks) {
+      const response = await call("/token", init);
+      const body = (await response.json()) as TokenBody;
+      expect(response.status, `${quirk}: ${JSON.stringify(body)}`).toBe(200);
+      await expectIssued(body, app.keys.PRODUCTION, {
+        username: "admin@carbon.super",
+        keyType: "PRODUCTION",
+        refresh: false,
+      });
+    }
   });
 
   it("echoes PRODUCTION / SANDBOX scopes that match the key, refuses the other with invalid_scope", async () => {
@@ -160,10 +183,15 @@ describe("POST /token grant_type=password", () => {
   it("accepts user@tenant and DOMAIN/user spellings", async () => {
     const app = await createApp();
     await createUser("carol", "pw-carol-1");
-    expect(
-      (await passwordToken(app.keys.PRODUCTION, { username: "carol@carbon.super", password: "pw-carol-1" }))
-        .access_token,
-    ).toBeTruthy();
+    const carol = await passwordToken(app.keys.PRODUCTION, {
+      username: "carol@carbon.super",
+      password: "pw-carol-1",
+    });
+    await expectIssued(carol, app.keys.PRODUCTION, {
+      username: "carol@carbon.super",
+      keyType: "PRODUCTION",
+      refresh: true,
+    });
     const created = await (
       await call("/admin/users", {
         method: "POST",
@@ -381,6 +409,7 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
         body: "grant_type=client_credentials",
       });
       expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: "invalid_client" });
     }
     // Every shard now refuses even the right secret (client_credentials picks a random shard each time).
     for (let i = 0; i < 6; i++) {
@@ -395,7 +424,13 @@ describe("POST /token errors (RFC 6749 §5.2)", () => {
       expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
     }
     // The other key of the application is not affected, nor is the right secret from another source.
-    expect((await token(locked.keys.SANDBOX, { grant_type: "client_credentials" })).status).toBe(200);
+    const sandbox = await token(locked.keys.SANDBOX, { grant_type: "client_credentials" });
+    expect(sandbox.status).toBe(200);
+    await expectIssued(sandbox.body, locked.keys.SANDBOX, {
+      username: "admin@carbon.super",
+      keyType: "SANDBOX",
+      refresh: false,
+    });
     for (let i = 0; i < 6; i++) {
       const other = await postForm(
         "/token",

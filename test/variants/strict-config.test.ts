@@ -10,6 +10,7 @@ import { parseTokenRoute } from "../../src/core/token-format";
 import { hashSecret } from "../../src/crypto/secrets";
 import { shardStub } from "../../src/durable/names";
 import { createApp, createUser, introspect, passwordToken, refresh, token } from "../helpers";
+import { holdSealing } from "../interleave";
 
 describe("TIMESTAMP_SKEW=300", () => {
   it("reports 3600 - 300 = 3300 to the client while validators honour the full hour", async () => {
@@ -40,13 +41,21 @@ describe("TIMESTAMP_SKEW=300", () => {
 });
 
 describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
-  it("parallel refreshes (RFC 9700 §4.14.2): one 200 whose tokens the others' reuse revokes; the rest invalid_grant", async () => {
+  it("parallel refreshes that all pass the pre-check (RFC 9700 §4.14.2): one 200 whose tokens the others' reuse revokes; the rest invalid_grant", async () => {
     const app = await createApp();
     const user = await createUser();
     const first = await passwordToken(app.keys.PRODUCTION, user);
-    const results = await Promise.all(
-      Array.from({ length: 50 }, () => refresh(app.keys.PRODUCTION, first.refresh_token as string)),
-    );
+    // All 50 are held after the pre-check and before the decision (test/interleave.ts).
+    const hold = holdSealing(50);
+    let results: Awaited<ReturnType<typeof refresh>>[];
+    try {
+      results = await Promise.all(
+        Array.from({ length: 50 }, () => refresh(app.keys.PRODUCTION, first.refresh_token as string)),
+      );
+    } finally {
+      hold.restore();
+    }
+    expect(hold).toMatchObject({ arrived: 50, releasedBy: "all-arrived" });
     const ok = results.filter((result) => result.status === 200);
     const refused = results.filter(
       (result) => result.status === 400 && result.body.error === "invalid_grant",
@@ -60,6 +69,17 @@ describe("REFRESH_TOKEN_REUSE_GRACE=0 (strict single use)", () => {
     const again = await refresh(app.keys.PRODUCTION, winner.refresh_token);
     expect(again.status).toBe(400);
     expect(again.body.error).toBe("invalid_grant");
+    const route = parseTokenRoute(first.access_token);
+    if (!route) throw new Error("bad token");
+    const rows = await runInDurableObject(shardStub(env, route), (_i, state) =>
+      state.storage.sql.exec("SELECT kind, state FROM tokens ORDER BY kind, state").toArray(),
+    );
+    // One rotation happened: the first refresh token, spent then revoked, and one successor pair.
+    expect(rows).toEqual([
+      { kind: "access", state: "revoked" },
+      { kind: "refresh", state: "revoked" },
+      { kind: "refresh", state: "revoked" },
+    ]);
   });
 
   it("answers a sequential second use with invalid_grant and revokes the family", async () => {
