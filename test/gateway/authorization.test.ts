@@ -1,6 +1,8 @@
+import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
 import { hashSecret } from "../../src/crypto/secrets";
+import { shardStub } from "../../src/durable/names";
 import { call, createApp, createUser, env, passwordToken, refresh } from "../helpers";
 import { authorizeCode, CALLBACK, redeem } from "../oauth/authorize-flow";
 import {
@@ -8,6 +10,7 @@ import {
   backend,
   callApi,
   callWithVars,
+  countDurableObjectCalls,
   createApi,
   echoOf,
   subscribe,
@@ -188,6 +191,53 @@ describe("gateway authorization (RFC 6750)", () => {
       expect(response.status).toBeLessThan(500);
       await response.arrayBuffer();
     }
+  });
+
+  it("asks no shard about a token naming a shard its key does not have", async () => {
+    const { accessToken, path } = await subscribedCaller({ shards: 2 });
+    await echoOf(await callApi(path, accessToken)); // the key's facts are known now
+    const [consumerKey, , random] = accessToken.split(".") as [string, string, string];
+    const counter = await countDurableObjectCalls();
+    try {
+      for (const shard of [2, 5, 63]) {
+        await expectInvalidToken(await callApi(path, `${consumerKey}.${shard}.${random}`));
+      }
+      expect(counter.shard).toBe(0);
+    } finally {
+      await counter.stop();
+    }
+  });
+
+  it("fails closed: when the token's shard cannot answer, 503 and nothing is forwarded", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    const id = `unvalidated-${Date.now()}`;
+    const [consumerKey, shard] = accessToken.split(".") as [string, string];
+    const restore = await runInDurableObject(
+      shardStub(env, { consumerKey, shard: Number(shard) }),
+      (instance) => {
+        const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
+        const original = prototype.validateAccessToken;
+        prototype.validateAccessToken = async () => {
+          throw new Error("storage unavailable (test)");
+        };
+        return () => {
+          prototype.validateAccessToken = original;
+        };
+      },
+    );
+    let response: Response;
+    try {
+      response = await callApi(`${path}/track/${id}`, accessToken, { method: "POST", body: "never" });
+    } finally {
+      restore();
+    }
+    expect(response.status).toBe(503);
+    expect(response.headers.get("retry-after")).toBe("1");
+    expect(await response.json()).toMatchObject({ error: "temporarily_unavailable" });
+    const progress = await (await fetch(`${backend()}/__progress/${id}`)).json();
+    expect(progress).toEqual({ seen: false, bytes: 0, done: false });
+    // Nothing was cached either: once the shard answers again, the token works.
+    await echoOf(await callApi(path, accessToken));
   });
 
   it("forwards nothing it refused", async () => {

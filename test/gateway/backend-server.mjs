@@ -9,7 +9,8 @@
 //   .../download/<bytes>       streams <bytes> bytes of a fixed pattern (sha256 in header x-body-sha256)
 //   .../hold/<id>              writes "first\n", then waits for /__release/<id> before writing "second\n"
 //   /__release/<id>            releases a held response
-//   .../status/<code>          answers <code> with header x-backend-status and a small body
+//   .../status/<code>          answers <code> with header x-backend-status and a small body (and Location: the
+//                              `location` query parameter, if given)
 //   .../slow                   answers after 20 s (for timeouts)
 //   .../cors                   as echo, with CORS headers of its own (ACAO *, credentials, Vary: Accept-Encoding)
 //   .../count/<id>[?delay=ms]  as echo after `delay` ms, counting the calls under <id> and how many were in flight at once
@@ -136,6 +137,9 @@ export async function startBackend(options = {}) {
       "content-type": "application/json",
       "x-backend": segments[0] ?? "",
       ...(action === "status" ? { "x-backend-status": String(status) } : {}),
+      ...(action === "status" && url.searchParams.has("location")
+        ? { location: url.searchParams.get("location") }
+        : {}),
       ...(action === "cors"
         ? {
             "access-control-allow-origin": "*",

@@ -183,6 +183,21 @@ describe("gateway forwarding", () => {
     expect(((await response.json()) as { bodyBytes: number }).bodyBytes).toBe(3);
   });
 
+  it("passes a backend's redirect back to the client instead of following it", async () => {
+    const { accessToken, path } = await subscribedCaller();
+    const id = `redirected-${Date.now()}`;
+    const target = `${backend()}/prod/track/${id}`;
+    const response = await callApi(`${path}/status/302?location=${encodeURIComponent(target)}`, accessToken, {
+      redirect: "manual",
+    });
+    expect(response.status).toBe(302);
+    expect(response.headers.get("location")).toBe(target);
+    await response.arrayBuffer();
+    // The gateway did not go there with the caller's request.
+    const progress = await (await fetch(`${backend()}/__progress/${id}`)).json();
+    expect(progress).toEqual({ seen: false, bytes: 0, done: false });
+  });
+
   it("answers 502 with a JSON body when the backend is unreachable", async () => {
     const api = await adminJson<{ id: string; context: string }>("POST", "/apis", {
       name: "down",

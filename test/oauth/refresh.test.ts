@@ -196,6 +196,20 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     expect(rows.filter((row) => row.state === "active")).toEqual([]);
   });
 
+  it("revokes the family when a spent token comes back after the window, though its successor is unused", async () => {
+    const { keys, user } = await setup();
+    const first = await passwordToken(keys, user);
+    const second = await refresh(keys, first.refresh_token as string);
+    expect(second.status).toBe(200);
+    advanceClock(31_000);
+    const late = await refresh(keys, first.refresh_token as string);
+    expect(late.status).toBe(400);
+    expect(late.body.error).toBe("invalid_grant");
+    expect(late.body.error_description).toMatch(/already used/);
+    expect(await introspect(second.body.access_token)).toEqual({ active: false });
+    expect(await introspect(second.body.refresh_token as string)).toEqual({ active: false });
+  });
+
   it("treats a spent token whose successor was already used as reuse, even inside the grace window", async () => {
     const { keys, user } = await setup();
     const first = await passwordToken(keys, user);
