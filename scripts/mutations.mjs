@@ -555,4 +555,46 @@ export const mutations = [
     rule: "An X-JWT-Assertion never expires after the token it stands for",
     tests: ["test/signing/assertion.test.ts"],
   },
+  // ---- signed identity (src/durable/signing-keys.ts, src/oauth/grants/jwt-bearer.ts) -------------------------
+  {
+    id: "signing-private-key-plaintext",
+    file: "src/crypto/key-wrap.ts",
+    edits: [
+      { search: "base64url(new Uint8Array(ciphertext))}`;", replace: "JSON.stringify(jwk)}`;" },
+      {
+        search: `const plaintext = await crypto.subtle.decrypt(
+      { name: "AES-GCM", iv: fromBase64url(iv), additionalData: utf8.encode(kid) },
+      await keyEncryptionKey(secret),
+      fromBase64url(body),
+    );`,
+        replace: "const plaintext = utf8.encode(body);",
+      },
+    ],
+    rule: "Private signing keys are sealed at rest (stored and read back as plaintext here)",
+    tests: ["test/signing/keys.test.ts"],
+  },
+  {
+    id: "signing-jwks-private-member",
+    file: "src/durable/signing-keys.ts",
+    search: "y: publicJwk.y as string,",
+    replace: "y: publicJwk.y as string, d: (await exportJWK(privateKey)).d,",
+    rule: "The JWKS publishes public key members only",
+    tests: ["test/signing/keys.test.ts"],
+  },
+  {
+    id: "signing-retired-key-dropped",
+    file: "src/durable/signing-keys.ts",
+    search: "if (active) this.keys.retire(active.kid, now);",
+    replace: "if (active) this.keys.delete(active.kid);",
+    rule: "A rotated-out key stays published while anything it signed is still valid",
+    tests: ["test/signing/keys.test.ts"],
+  },
+  {
+    id: "jwt-bearer-audience-unchecked",
+    file: "src/oauth/grants/jwt-bearer.ts",
+    search: "audience: trusted.audience ?? ourNames,",
+    replace: "",
+    rule: "RFC 7523 §3: an assertion's aud must name this authorization server (or the issuer's configured audience)",
+    tests: ["test/signing/jwt-bearer.test.ts"],
+  },
 ];

@@ -17,7 +17,7 @@ async function forgetKeyFacts(consumerKey: string): Promise<void> {
 }
 
 describe("gateway cache publisher (in the registry)", () => {
-  it("fills a missing key's facts once for many concurrent misses", async () => {
+  it("answers many misses of one key with its current facts, and fills KV", async () => {
     const api = await createApi();
     const app = await createApp();
     await subscribe(app, api);
