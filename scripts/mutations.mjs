@@ -597,4 +597,21 @@ export const mutations = [
     rule: "RFC 7523 §3: an assertion's aud must name this authorization server (or the issuer's configured audience)",
     tests: ["test/signing/jwt-bearer.test.ts"],
   },
+  // ---- throttling tiers (src/durable/registry/tiers.ts) -------------------------------------------------------
+  {
+    id: "tiers-delete-in-use",
+    file: "src/durable/registry/tiers.ts",
+    search: "if (users.subscriptions > 0 || users.applications > 0) {",
+    replace: "if (users.subscriptions > 0) {",
+    rule: "A tier an application (or subscription) still names cannot be deleted (409)",
+    tests: ["test/admin/tiers.test.ts"],
+  },
+  {
+    id: "tiers-unknown-accepted",
+    file: "src/durable/registry/tiers.ts",
+    search: "return row ? found(row.name) : invalid(",
+    replace: "return row ? found(row.name) : found(name); (",
+    rule: "A subscription or application names an existing tier (400 otherwise)",
+    tests: ["test/admin/tiers.test.ts"],
+  },
 ];
