@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// npm run mutate [-- [--list] [--keep-going] [--timeout=<s>] [id-or-prefix ...]]
+// npm run mutate [-- [--list] [--check] [--timeout=<s>] [id-or-prefix ...]]
 //
 // Curated mutation testing (README "Mutation testing"). Each entry of scripts/mutations.mjs plants one small
 // bug that breaks one security rule: an exact search string in one file of src/ and its replacement. For each
@@ -12,6 +12,7 @@
 //   stale     the search string is not in the file (the code moved): update the entry
 //   invalid   the mutated code did not load, or no test ran: fix the entry
 //
+// --list prints the entries; --check only reports stale entries, running nothing (seconds, for after a rebase).
 // The score is killed / (killed + survived). Exit status: 0 when no mutation survived and none is stale or
 // invalid, else 1.
 import { spawn, spawnSync } from "node:child_process";
@@ -74,6 +75,39 @@ if (flags.has("--list")) {
   for (const entry of selected)
     console.log(`${entry.id.padEnd(34)} ${entry.file}\n${"".padEnd(35)}${entry.rule}`);
   process.exit(0);
+}
+
+/** Applies an entry's edits to `text`: the mutated text, or why it cannot be applied (the entry is stale). */
+function applyEdits(entry, text) {
+  let mutated = text;
+  for (const edit of editsOf(entry)) {
+    const count = occurrences(mutated, edit.search);
+    if (count !== 1) {
+      return { problem: count === 0 ? "search string not found" : `search string found ${count} times` };
+    }
+    mutated = mutated.replace(edit.search, () => edit.replace);
+  }
+  return { mutated };
+}
+
+if (flags.has("--check")) {
+  // Only whether every entry still applies to the checkout, without running anything (a few milliseconds).
+  let stale = 0;
+  for (const entry of selected) {
+    const path = join(root, entry.file);
+    const missingTest = entry.tests.find((test) => !existsSync(join(root, test)));
+    const applied = !existsSync(path)
+      ? { problem: "file does not exist" }
+      : missingTest
+        ? { problem: `test file ${missingTest} does not exist` }
+        : applyEdits(entry, readFileSync(path, "utf8"));
+    if (applied.problem) {
+      stale += 1;
+      console.log(`stale: ${entry.id} (${entry.file}): ${applied.problem}`);
+    }
+  }
+  console.log(`${selected.length - stale} of ${selected.length} mutations apply; ${stale} stale`);
+  process.exit(stale === 0 ? 0 : 1);
 }
 
 /** The working tree as git sees it (tracked and untracked, not ignored), copied once; node_modules linked. */
@@ -204,16 +238,7 @@ try {
       continue;
     }
     const original = readFileSync(path, "utf8");
-    let mutated = original;
-    let problem = null;
-    for (const edit of editsOf(entry)) {
-      const count = occurrences(mutated, edit.search);
-      if (count !== 1) {
-        problem = count === 0 ? "search string not found" : `search string found ${count} times`;
-        break;
-      }
-      mutated = mutated.replace(edit.search, () => edit.replace);
-    }
+    const { mutated, problem } = applyEdits(entry, original);
     if (problem) {
       results.push({ entry, status: "stale", detail: problem });
       console.log(`${label}: STALE (${problem} in ${entry.file})`);
