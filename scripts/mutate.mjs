@@ -38,7 +38,11 @@ const timeoutArg = args.find((arg) => arg.startsWith("--timeout="));
 const timeoutMs = (timeoutArg ? Number(timeoutArg.split("=")[1]) : 300) * 1000;
 const filters = args.filter((arg) => !arg.startsWith("--"));
 
-const CONFIGS = { default: "vitest.config.ts", variants: "vitest.variants.config.ts" };
+const CONFIGS = {
+  default: "vitest.config.ts",
+  variants: "vitest.variants.config.ts",
+  faults: "vitest.faults.config.ts",
+};
 
 /** An entry's edits: one `search`/`replace`, or several in `edits` (a bug that spans two places). */
 function editsOf(entry) {

@@ -54,8 +54,9 @@ export const mutations = [
   {
     id: "registry-user-change-purges-nothing",
     file: "src/durable/registry.ts",
-    search: "purge.push(...(await shardStub(this.env, { consumerKey, shard }).revokeUserTokens(username)));",
-    replace: "await shardStub(this.env, { consumerKey, shard }).revokeUserTokens(username);",
+    search:
+      "purge.push(...(await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch)));",
+    replace: "await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch);",
     rule: "A password change or a deleted user ends the user's tokens at the gateway at once",
     tests: ["test/gateway/validation-cache.test.ts"],
   },
@@ -203,8 +204,8 @@ export const mutations = [
   {
     id: "auth-secret-length-only",
     file: "src/durable/shard/authentication.ts",
-    search: "if (!timingSafeEqual(presentedHash, record.secretHash)) {",
-    replace: "if (presentedHash.length !== record.secretHash.length) {",
+    search: "if (timingSafeEqual(presentedHash, record.secretHash)) return record;",
+    replace: "if (presentedHash.length === record.secretHash.length) return record;",
     rule: "RFC 6749 §2.3.1: the consumer secret is checked (against its stored hash, in constant time)",
     tests: ["test/oauth/token.test.ts"],
   },
@@ -219,10 +220,10 @@ export const mutations = [
   {
     id: "auth-lock-not-enforced",
     file: "src/durable/shard/authentication.ts",
-    search: "if (wait > 0) {",
-    replace: "if (wait > 3600) {",
-    rule: "A locked consumer key is refused even with the right secret",
-    tests: ["test/oauth/token.test.ts"],
+    search: "if (wait > 0) throw throttled(wait);",
+    replace: "if (wait > 3600) throw throttled(wait);",
+    rule: "A source locked out of a consumer key is refused even with the right secret",
+    tests: ["test/oauth/token.test.ts", "test/oauth/throttling.test.ts"],
   },
   {
     id: "auth-lock-not-broadcast",
@@ -234,13 +235,11 @@ export const mutations = [
   },
   {
     id: "lockout-off-by-one",
-    file: "src/durable/lockout.ts",
-    search:
-      "const lockedUntil = failures >= LOCKOUT.MAX_FAILURES ? now + LOCKOUT.LOCK_MS : state.lockedUntil;",
-    replace:
-      "const lockedUntil = failures > LOCKOUT.MAX_FAILURES ? now + LOCKOUT.LOCK_MS : state.lockedUntil;",
-    rule: "5 failures within 5 minutes lock the principal (not 6)",
-    tests: ["test/oauth/token.test.ts"],
+    file: "src/durable/throttle.ts",
+    search: "return window.failures >= THROTTLE.MAX_FAILURES;",
+    replace: "return window.failures > THROTTLE.MAX_FAILURES;",
+    rule: "At most 5 failed attempts per source and principal within the window are evaluated (not 6)",
+    tests: ["test/oauth/throttling.test.ts", "test/oauth/token.test.ts"],
   },
   // ---- refresh rotation (src/durable/shard/rotation.ts) ------------------------------------------------------
   {
@@ -443,8 +442,8 @@ export const mutations = [
   {
     id: "shard-user-tokens-survive",
     file: "src/durable/client-shard.ts",
-    search: 'return this.ctx.storage.transactionSync(() => this.tokens.revoke("user", username, now));',
-    replace: "return [];",
+    search: 'return this.tokens.revoke("user", username, now);',
+    replace: "return [] as string[];",
     rule: "Deleting a user or changing their password revokes all of the user's tokens",
     tests: ["test/admin/admin.test.ts"],
   },
@@ -500,11 +499,10 @@ export const mutations = [
   {
     id: "user-lock-not-enforced",
     file: "src/oauth/user-authentication.ts",
-    search:
-      'if (credential.lockedFor > 0) return { ok: false, reason: "locked", retryAfter: credential.lockedFor };',
+    search: "if (!gate.ok) return { ok: false, attempt: null };",
     replace: "",
-    rule: "A locked user is refused even with the right password",
-    tests: ["test/oauth/token.test.ts"],
+    rule: "A source locked out of a user is refused even with the right password",
+    tests: ["test/oauth/token.test.ts", "test/oauth/throttling.test.ts"],
   },
   {
     id: "password-grant-unauthenticated-client",
@@ -613,5 +611,31 @@ export const mutations = [
     replace: "return row ? found(row.name) : found(name); (",
     rule: "A subscription or application names an existing tier (400 otherwise)",
     tests: ["test/admin/tiers.test.ts"],
+  },
+  // ---- hardening (issue 11): credential epochs, single-use consent forms, the purge outbox ---------------------
+  {
+    id: "epochs-stale-credential-admitted",
+    file: "src/durable/shard/user-epochs.ts",
+    search: 'if (!admits(known, prepared.epoch)) throw refuse("invalid_grant", STALE_CREDENTIAL);',
+    replace: "",
+    rule: "Once a password change or deletion has answered, no credential checked before it mints a token",
+    tests: ["test/oauth/user-epochs.test.ts"],
+  },
+  {
+    id: "consent-form-reused",
+    file: "src/durable/shard/minting.ts",
+    search: "if (form && !forms.spend(form.hash, form.expiresAt)) throw refuse(",
+    replace: "if (form) forms.spend(form.hash, form.expiresAt); if (false) throw refuse(",
+    rule: "A consent form works once: a second submission issues no second code or token",
+    tests: ["test/oauth/authorize.test.ts"],
+  },
+  {
+    id: "purge-outbox-not-recorded",
+    file: "src/durable/shard/schema.ts",
+    search: '"INSERT INTO pending_purges (hash, since) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING",',
+    replace: '"SELECT ?, ?",',
+    rule: "A gateway purge KV refused is kept in the shard's outbox and published later",
+    tests: ["test/faults/purge-outbox.test.ts"],
+    config: "faults",
   },
 ];
