@@ -124,8 +124,8 @@ export const mutations = [
   {
     id: "gateway-revocation-marker-ignored",
     file: "src/gateway/authorize.ts",
-    search: "if (cached.revoked) {",
-    replace: "if (cached.revoked && hash === '') {",
+    search: "if (cached.token && isRevocationMarker(cached.token)) {",
+    replace: "if (cached.token && isRevocationMarker(cached.token) && hash === '') {",
     rule: "A revocation marker shadows the token's cache entry: a revoked token is refused on the next call",
     tests: ["test/gateway/validation-cache.test.ts"],
   },
@@ -434,7 +434,7 @@ export const mutations = [
   {
     id: "shard-gateway-seen-not-marked",
     file: "src/durable/client-shard.ts",
-    search: "if (facts) this.tokens.markGatewaySeen(hash);",
+    search: "this.tokens.markGatewaySeen(hash);",
     replace: "",
     rule: "Tokens the gateway validated are noted, so their end purges the gateway cache",
     tests: ["test/gateway/validation-cache.test.ts"],

@@ -158,7 +158,9 @@ describe("gateway validation cache", () => {
     expect(await reuse.json()).toMatchObject({ error: "invalid_grant" });
     await expectRefused(await callApi(path, third.access_token));
     const hash = await hashSecret(third.access_token);
-    expect(await env.VALIDATION_CACHE.get(kvKeys.revoked(hash))).not.toBeNull();
+    expect(await env.VALIDATION_CACHE.get(kvKeys.validation(hash), "json")).toMatchObject({
+      revokedAt: expect.any(Number),
+    });
   });
 
   it("refuses a user's cached tokens at once after a password change, and after the user's deletion", async () => {
