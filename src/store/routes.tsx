@@ -8,6 +8,7 @@ import type { ApplicationView } from "../durable/registry/applications";
 import { InputError } from "../errors/input-error";
 import { OAuthError } from "../errors/oauth-error";
 import type { AppEnv } from "../http/app-env";
+import { forgetGatewayFacts } from "../http/forget-gateway-facts";
 import { type FormParams, readForm } from "../http/form";
 import { type PageOptions, renderPage } from "../http/html-page";
 import { authenticateUser, loginFailureMessage } from "../oauth/user-authentication";
@@ -557,7 +558,12 @@ async function unknownPage(c: StoreContext): Promise<Response> {
   );
 }
 
+/**
+ * The portal changes what the gateway enforces (keys, tokens, subscriptions), so, like the admin API, every
+ * change drops this isolate's remembered gateway facts.
+ */
 export const storeRoutes = new Hono<AppEnv>()
+  .use(forgetGatewayFacts)
   .get("/", home)
   .get("/apis", apis)
   .get("/applications/:id", application)
