@@ -5,7 +5,12 @@
 //    fail only at the first gateway call.
 // 2. Every environment declares the same vars as the top level (wrangler does not inherit them, and an
 //    environment missing one would silently run on the code's default).
-// 3. `wrangler deploy --dry-run` bundles the Worker for each environment, so a broken bundle fails here.
+// 3. [env.production] runs as ENVIRONMENT = "production" (the Worker then refuses to serve without ISSUER), and a
+//    deploy of an environment (`--env <name>`, as `npm run deploy:<env>` does) refuses an ISSUER that is not an
+//    https origin or is still an RFC 2606 example host: the issuer is what tokens and metadata call the service
+//    (RFC 8414 §2), so it must be the real host before clients see it. Inside `npm test` the shipped
+//    placeholder is reported as a note, not a failure.
+// 4. `wrangler deploy --dry-run` bundles the Worker for each environment, so a broken bundle fails here.
 // Runs inside `npm test` for staging and production; `npm run deploy:<env>` runs it for that environment first.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -18,6 +23,30 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const configPath = process.env.EKM_WRANGLER_CONFIG ?? join(root, "wrangler.toml");
 const DEPLOYED_ENVIRONMENTS = ["staging", "production"];
 const KV_ID = /^[0-9a-f]{32}$/;
+/** RFC 2606 §3 reserved example hosts: a placeholder, never a real issuer. */
+const EXAMPLE_HOST = /(^|\.)example\.(com|net|org)$|\.example$|^example$/;
+
+/** Problems with the issuer of one environment about to be deployed. */
+function issuerProblems(label, section) {
+  const vars = section.vars ?? {};
+  if (vars.ENVIRONMENT !== "production") return [];
+  let url;
+  try {
+    url = new URL(vars.ISSUER ?? "");
+  } catch {
+    return [
+      `${label}: ENVIRONMENT is production but ISSUER is not set to an origin such as https://keys.example.com`,
+    ];
+  }
+  if (url.protocol !== "https:") return [`${label}: ISSUER "${vars.ISSUER}" must use https (RFC 8414 §2)`];
+  if (EXAMPLE_HOST.test(url.hostname)) {
+    return [
+      `${label}: ISSUER "${vars.ISSUER}" is a placeholder; set it to the https origin clients reach this ` +
+        'environment at (README "Deploy to Cloudflare", step 5)',
+    ];
+  }
+  return [];
+}
 
 /** Problems with the KV ids and vars of one environment's raw configuration. */
 function problemsOf(label, section, topVars) {
@@ -45,11 +74,20 @@ const requested = process.argv.indexOf("--env");
 const environments = requested > 0 ? [process.argv[requested + 1]] : DEPLOYED_ENVIRONMENTS;
 const { rawConfig } = experimental_readRawConfig({ config: configPath });
 const problems = problemsOf("top level", rawConfig, null);
+const notes = [];
+if (rawConfig.env?.production && rawConfig.env.production.vars?.ENVIRONMENT !== "production") {
+  problems.push('[env.production]: vars must set ENVIRONMENT = "production" (then ISSUER is required)');
+}
 for (const name of environments) {
   const section = rawConfig.env?.[name];
-  if (!section) problems.push(`no [env.${name}] in ${configPath}`);
-  else problems.push(...problemsOf(`[env.${name}]`, section, rawConfig.vars ?? {}));
+  if (!section) {
+    problems.push(`no [env.${name}] in ${configPath}`);
+    continue;
+  }
+  problems.push(...problemsOf(`[env.${name}]`, section, rawConfig.vars ?? {}));
+  (requested > 0 ? problems : notes).push(...issuerProblems(`[env.${name}]`, section));
 }
+for (const note of notes) console.log(`check:deploy: note: ${note} (a deploy refuses this)`);
 if (problems.length > 0) {
   console.error(`check:deploy failed:\n- ${problems.join("\n- ")}`);
   process.exit(1);

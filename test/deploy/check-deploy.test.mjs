@@ -8,13 +8,13 @@ import { test } from "node:test";
 import { ROOT } from "../e2e/wrangler-dev.mjs";
 
 /** Runs the check against a copy of wrangler.toml changed by `edit`, written beside the real one. */
-function checkEdited(edit) {
+function checkEdited(edit, args = []) {
   const dir = mkdtempSync(join(ROOT, ".check-deploy-"));
   const config = join(dir, "wrangler.toml");
   const original = readFileSync(join(ROOT, "wrangler.toml"), "utf8");
   writeFileSync(config, edit(original).replace('main = "src/index.ts"', 'main = "../src/index.ts"'));
   try {
-    return spawnSync(process.execPath, [join(ROOT, "scripts/check-deploy.mjs")], {
+    return spawnSync(process.execPath, [join(ROOT, "scripts/check-deploy.mjs"), ...args], {
       cwd: ROOT,
       env: { ...process.env, EKM_WRANGLER_CONFIG: config, WRANGLER_SEND_METRICS: "false" },
       encoding: "utf8",
@@ -48,4 +48,30 @@ test("an environment without one of the top-level vars fails the deploy check", 
   });
   assert.equal(result.status, 1, result.stdout + result.stderr);
   assert.match(result.stderr, /\[env\.production\]: vars missing \(not inherited\): JWT_GENERATION/);
+});
+
+test("a production deploy refuses a placeholder or non-https ISSUER, and bundles with a real one", () => {
+  const withIssuer = (issuer) => (toml) =>
+    toml.replace('ISSUER = "https://keys.example.com"', `ISSUER = "${issuer}"`);
+  const placeholder = checkEdited((toml) => toml, ["--env", "production"]);
+  assert.equal(placeholder.status, 1, placeholder.stdout + placeholder.stderr);
+  assert.match(
+    placeholder.stderr,
+    /\[env\.production\]: ISSUER "https:\/\/keys\.example\.com" is a placeholder/,
+  );
+  assert.doesNotMatch(placeholder.stdout, /bundles/);
+
+  const plainHttp = checkEdited(withIssuer("http://keys.acme-corp.com"), ["--env", "production"]);
+  assert.equal(plainHttp.status, 1, plainHttp.stdout + plainHttp.stderr);
+  assert.match(plainHttp.stderr, /must use https/);
+
+  const real = checkEdited(withIssuer("https://keys.acme-corp.com"), ["--env", "production"]);
+  assert.equal(real.status, 0, real.stdout + real.stderr);
+  assert.match(real.stdout, /--env production bundles/);
+});
+
+test("production must run as ENVIRONMENT = production, so the Worker itself demands ISSUER", () => {
+  const result = checkEdited((toml) => toml.replace('ENVIRONMENT = "production"\n', ""));
+  assert.equal(result.status, 1, result.stdout + result.stderr);
+  assert.match(result.stderr, /\[env\.production\]: vars must set ENVIRONMENT = "production"/);
 });
