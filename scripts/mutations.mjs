@@ -487,10 +487,10 @@ export const mutations = [
     rule: "RFC 6749 §10.10: tokens carry 256 random bits",
     tests: ["test/oauth/token.test.ts"],
   },
-  // ---- user authentication (src/oauth/user-authentication.ts, src/oauth/grants) -------------------------------
+  // ---- user authentication (src/services/user-authentication.ts, src/oauth/grants) -----------------------------
   {
     id: "user-any-password",
-    file: "src/oauth/user-authentication.ts",
+    file: "src/services/user-authentication.ts",
     search: "return (await verifyPassword(password, credential.password))",
     replace: 'return ((await verifyPassword(password, credential.password)) || password !== "")',
     rule: "RFC 6749 §4.3.2: the resource owner's password is verified",
@@ -498,7 +498,7 @@ export const mutations = [
   },
   {
     id: "user-lock-not-enforced",
-    file: "src/oauth/user-authentication.ts",
+    file: "src/services/user-authentication.ts",
     search: "if (!gate.ok) return { ok: false, attempt: null };",
     replace: "",
     rule: "A source locked out of a user is refused even with the right password",

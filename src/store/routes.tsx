@@ -11,7 +11,6 @@ import type { AppEnv } from "../http/app-env";
 import { forgetGatewayFacts } from "../http/forget-gateway-facts";
 import { type FormParams, readForm } from "../http/form";
 import { type PageOptions, renderPage } from "../http/html-page";
-import { authenticateUser, loginFailureMessage } from "../oauth/user-authentication";
 import {
   allowedDomainList,
   applicationName,
@@ -20,6 +19,7 @@ import {
 } from "../services/application-rules";
 import { newApplication, ownedApplication, regenerateApplicationToken } from "../services/applications";
 import { offeredTier, offeredTiers } from "../services/tiers";
+import { authenticateUser, loginFailureMessage } from "../services/user-authentication";
 import {
   CSRF_FIELD,
   sameOrigin,

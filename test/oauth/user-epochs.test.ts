@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { userShard } from "../../src/core/shard-routing";
 import { registryStub, shardStub } from "../../src/durable/names";
 import { STALE_CREDENTIAL } from "../../src/durable/shard/user-epochs";
-import { checkUser } from "../../src/oauth/user-authentication";
+import { checkUser } from "../../src/services/user-authentication";
 import {
   admin,
   basic,

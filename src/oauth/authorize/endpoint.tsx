@@ -11,7 +11,7 @@ import type { AppEnv } from "../../http/app-env";
 import { readForm } from "../../http/form";
 import { cspSource, renderPage } from "../../http/html-page";
 import { settle } from "../../services/shard-result";
-import { authenticateUser, loginFailureMessage } from "../user-authentication";
+import { authenticateUser, loginFailureMessage } from "../../services/user-authentication";
 import { findAuthorizationClient, userRoute } from "./client";
 import {
   CSRF_COOKIE_MAX_AGE,

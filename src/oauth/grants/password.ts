@@ -6,7 +6,7 @@ import { shardStub } from "../../durable/names";
 import type { TokenResponseBody } from "../../durable/shard/protocol";
 import { requireParam } from "../../http/form";
 import { settle } from "../../services/shard-result";
-import { checkUser, recordLogin, userAuthenticationError } from "../user-authentication";
+import { checkUser, recordLogin, userAuthenticationError } from "../../services/user-authentication";
 import type { Grant } from "./grant";
 
 /**
