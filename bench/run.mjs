@@ -6,6 +6,10 @@
 //          --out <file> (BENCHMARKS.md)  --no-spread (skip the shard-spread test)  --proxy (load wrangler's
 //          public port, through its dev proxy, instead of the runtime's own socket)  --inspector (keep wrangler's
 //          devtools inspector attached)  --state-dir <dir> (/dev/shm)  --quick (3 s scenarios)
+//
+// Only some token paths: `npm run bench -- refresh [cc cc-jwt password] [--repeat 3]` runs just those, each
+// between runs of the one-DO-write baseline, --repeat times over, and prints every run's ratios and their median
+// (it writes no BENCHMARKS.md and measures no gateway, revocation or spread figures).
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -17,9 +21,11 @@ import { ROOT } from "./lib/server.mjs";
 import {
   admin,
   chooseTool,
+  FAMILIES,
   formHeaders,
   inBatches,
   log,
+  mintRefreshSeeds,
   PASSWORD,
   percentile,
   probeGateway,
@@ -46,6 +52,12 @@ const OUT = resolve(ROOT, option("out", "BENCHMARKS.md"));
 const SPREAD = !flag("no-spread");
 const DIRECT = !flag("proxy");
 const INSPECTOR = flag("inspector");
+const VALUE_OPTIONS = ["duration", "connections", "warmup", "tool", "out", "state-dir", "repeat"];
+/** Positional arguments: the token scenarios to run alone (see the header); none: the whole bench. */
+const SELECTED = process.argv
+  .slice(2)
+  .filter((arg, i, all) => !arg.startsWith("--") && !VALUE_OPTIONS.includes(all[i - 1]?.slice(2) ?? ""));
+const REPEAT = Number(option("repeat", 1));
 
 const HOT_TOKENS = 100;
 const INTROSPECT_TOKENS = 1000;
@@ -180,7 +192,7 @@ async function main() {
   let stack = null;
   try {
     log("bundling the key manager and the baseline worker, starting them");
-    stack = await startStack({ workDir, direct: DIRECT, inspector: INSPECTOR, noJwt: true });
+    stack = await startStack({ workDir, direct: DIRECT, inspector: INSPECTOR, noJwt: SELECTED.length === 0 });
     const { main: mainServer, baseline, backend } = stack.servers;
     context.servers = stack.servers;
     context.info.direct = mainServer.direct && baseline.direct;
@@ -212,38 +224,59 @@ async function main() {
     });
 
     log("token endpoints, each between runs of the one-DO-write baseline");
-    await base.doWrite();
-    const cc1 = await measure(context, {
-      id: "cc",
-      group: "token",
-      name: "client_credentials issuance",
-      baselines: ["base-do-write"],
-      cpu,
-      warmup: true,
-      spec: tokenRequest("grant_type=client_credentials", { collect: "access_token" }),
-    });
-    await base.doWrite();
-    await measure(context, {
-      id: "cc-jwt",
-      group: "token",
-      name: "client_credentials issuance, JWT access tokens (RFC 9068, ES256)",
-      baselines: ["base-do-write"],
-      cpu,
-      spec: { ...tokenRequest("grant_type=client_credentials"), headers: formHeaders(context.jwtBasic) },
-    });
-    await base.doWrite();
-    await measure(context, {
-      id: "refresh",
-      group: "token",
-      name: "refresh rotation (each request a distinct live refresh token)",
-      baselines: ["base-do-write"],
-      cpu,
-      spec: tokenRequest("grant_type=refresh_token&refresh_token=@@", {
-        mode: "chain",
-        chain: "refresh_token",
-        items: context.refreshSeeds,
+    const scenarios = {
+      cc: () => ({
+        id: "cc",
+        group: "token",
+        name: "client_credentials issuance",
+        baselines: ["base-do-write"],
+        cpu,
+        warmup: true,
+        spec: tokenRequest("grant_type=client_credentials", { collect: "access_token" }),
       }),
-    });
+      "cc-jwt": () => ({
+        id: "cc-jwt",
+        group: "token",
+        name: "client_credentials issuance, JWT access tokens (RFC 9068, ES256)",
+        baselines: ["base-do-write"],
+        cpu,
+        spec: { ...tokenRequest("grant_type=client_credentials"), headers: formHeaders(context.jwtBasic) },
+      }),
+      refresh: () => ({
+        id: "refresh",
+        group: "token",
+        name: "refresh rotation (each request a distinct live refresh token)",
+        baselines: ["base-do-write"],
+        cpu,
+        spec: tokenRequest("grant_type=refresh_token&refresh_token=@@", {
+          mode: "chain",
+          chain: "refresh_token",
+          items: context.refreshSeeds,
+        }),
+      }),
+      password: () => ({
+        id: "password",
+        group: "token",
+        name: "password issuance (PBKDF2, 100,000 iterations)",
+        baselines: ["base-do-write"],
+        cpu,
+        spec: tokenRequest(`grant_type=password&username=@@&password=${encodeURIComponent(PASSWORD)}`, {
+          mode: "cycle",
+          items: context.users.map((u) => u.replace(/@carbon\.super$/, "")),
+        }),
+      }),
+    };
+    if (SELECTED.length > 0) {
+      await runSelected(context, base, scenarios);
+      return;
+    }
+
+    await base.doWrite();
+    const cc1 = await measure(context, scenarios.cc());
+    await base.doWrite();
+    await measure(context, scenarios["cc-jwt"]());
+    await base.doWrite();
+    await measure(context, scenarios.refresh());
     await base.doWrite();
 
     const pool1 = cc1.collected;
@@ -266,17 +299,7 @@ async function main() {
       },
     });
     await base.doWrite();
-    await measure(context, {
-      id: "password",
-      group: "token",
-      name: "password issuance (PBKDF2, 100,000 iterations)",
-      baselines: ["base-do-write"],
-      cpu,
-      spec: tokenRequest(`grant_type=password&username=@@&password=${encodeURIComponent(PASSWORD)}`, {
-        mode: "cycle",
-        items: context.users.map((u) => u.replace(/@carbon\.super$/, "")),
-      }),
-    });
+    await measure(context, scenarios.password());
 
     // Gateway: a cache hit (the same 100 tokens, validated during the warm-up) and a miss (a distinct token never
     // validated before, for every request: pre-issued by a second client_credentials run).
@@ -422,6 +445,7 @@ async function main() {
     await stack?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
+  if (SELECTED.length > 0) return;
 
   if (SPREAD) context.spread = runSpreadTest();
   context.info.seconds = Math.round((Date.now() - started) / 1000);
@@ -433,6 +457,51 @@ async function main() {
   };
   writeReport(OUT, context);
   log(`wrote ${OUT} (${context.info.seconds} s in all)`);
+}
+
+/**
+ * `npm run bench -- <scenario>...`: the selected token scenarios only, each between runs of the one-DO-write
+ * baseline, REPEAT times over; prints each run's ratios to the baseline runs just before and after it, and the
+ * median of each scenario's runs. A refresh run after the first rotates families minted for it.
+ */
+async function runSelected(context, base, scenarios) {
+  const unknown = SELECTED.filter((id) => !scenarios[id]);
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown scenario(s) ${unknown.join(", ")}; choose from ${Object.keys(scenarios).join(", ")}`,
+    );
+  }
+  const runs = [];
+  await base.doWrite();
+  for (let round = 1; round <= REPEAT; round++) {
+    for (const id of SELECTED) {
+      if (id === "refresh" && round > 1) context.refreshSeeds = await mintRefreshSeeds(context, FAMILIES);
+      const { row } = await measure(context, { ...scenarios[id](), warmup: id !== "refresh" });
+      const before = context.rows.at(-2);
+      const after = (await base.doWrite()).row;
+      const mean = (key) => (before[key] + after[key]) / 2;
+      runs.push({
+        id,
+        rps: row.rps / mean("rps"),
+        p99: row.p99 / mean("p99"),
+        cpu: mean("cpuMsPerRequest") / row.cpuMsPerRequest,
+      });
+    }
+  }
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  };
+  log("ratios to form + one DO write (req/s ratio, p99 ×, CPU ratio), each run, then the median:");
+  for (const id of SELECTED) {
+    const mine = runs.filter((r) => r.id === id);
+    const each = mine.map((r) => `${r.rps.toFixed(2)}/${r.p99.toFixed(2)}×/${r.cpu.toFixed(2)}`).join("  ");
+    log(
+      `${id.padEnd(10)} ${each}  median: req/s ${median(mine.map((r) => r.rps)).toFixed(2)}, ` +
+        `p99 ${median(mine.map((r) => r.p99)).toFixed(2)}×, CPU ${median(mine.map((r) => r.cpu)).toFixed(2)}`,
+    );
+  }
 }
 
 /**

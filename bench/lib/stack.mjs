@@ -252,6 +252,22 @@ export async function startStack({
   }
 }
 
+/**
+ * Refresh-token families seed the rotation scenario (each rotation queues its successor): `count` of them, from
+ * password grants spread over the bench users, several per user, so that no family is rotated more than a few
+ * dozen times in a run.
+ */
+export async function mintRefreshSeeds(context, count) {
+  return inBatches(count, 8, async (i) => {
+    const answer = await request(context.servers.main.origin, "POST", "/token", {
+      headers: formHeaders(context.basic),
+      body: `grant_type=password&username=benchuser${i % USERS}&password=${encodeURIComponent(PASSWORD)}`,
+    });
+    if (answer.status !== 200) throw new Error(`password grant: ${answer.status} ${answer.text}`);
+    return answer.json.refresh_token;
+  });
+}
+
 // ---- admin set-up -----------------------------------------------------------------------------------------
 
 export async function setUpKeyManager(context) {
@@ -276,16 +292,7 @@ export async function setUpKeyManager(context) {
     const created = await admin(origin, "POST", "/users", { username: `benchuser${i}`, password: PASSWORD });
     return created.username;
   });
-  // Refresh-token families seed the rotation scenario (each rotation queues its successor): FAMILIES of them,
-  // several per user, so that no family is rotated more than a few dozen times in a run.
-  context.refreshSeeds = await inBatches(FAMILIES, 8, async (i) => {
-    const answer = await request(origin, "POST", "/token", {
-      headers: formHeaders(context.basic),
-      body: `grant_type=password&username=benchuser${i % USERS}&password=${encodeURIComponent(PASSWORD)}`,
-    });
-    if (answer.status !== 200) throw new Error(`password grant: ${answer.status} ${answer.text}`);
-    return answer.json.refresh_token;
-  });
+  context.refreshSeeds = await mintRefreshSeeds(context, FAMILIES);
   // The gateway's API and subscription (CONTRACT.md "Gateway"); recorded as unavailable if this fails.
   try {
     const api = await admin(origin, "POST", "/apis", {
