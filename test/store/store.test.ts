@@ -149,6 +149,29 @@ describe("developer portal: sign-in and sessions", () => {
     expect((await replay.get(`${STORE}/apis`)).status).toBe(303);
   });
 
+  it("ends the browser's previous session when it signs in again", async () => {
+    const user = await createUser();
+    const portal = new Portal();
+    await portal.get(STORE);
+    // The sign-in form of a tab opened before signing in, sent again once signed in.
+    const signInForm = portal.csrf();
+    const credentials = { username: user.username, password: user.password };
+    expect((await portal.post(`${STORE}/sign-in`, credentials)).status).toBe(303);
+    const previous = portal.cookies.get("ekm_store") as string;
+    expect(previous).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect((await portal.post(`${STORE}/sign-in`, credentials, { csrf: signInForm })).status).toBe(303);
+    const current = portal.cookies.get("ekm_store") as string;
+    expect(current).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(current).not.toBe(previous);
+    await portal.get(STORE);
+    expect(portal.html).toContain(user.canonical);
+    const replay = new Portal();
+    replay.cookies.set("ekm_store", previous);
+    await replay.get(STORE);
+    expect(replay.html).toContain('<label for="username">Username</label>');
+    expect(replay.html).not.toContain(user.canonical);
+  });
+
   it("refuses a tampered session cookie: signed out, and a POST with it changes nothing", async () => {
     const { portal, username } = await signedInUser();
     const id = await addApplication(portal, unique("tamper"));
@@ -212,7 +235,11 @@ describe("developer portal: applications, keys and tokens", () => {
     expect(await introspect(shown.accessToken)).toEqual({ active: false });
     expect((await introspect(newToken)).active).toBe(true);
 
-    await portal.post(`${STORE}/applications/${id}/keys/PRODUCTION/regenerate-secret`, {});
+    const secretPage = await portal.post(`${STORE}/applications/${id}/keys/PRODUCTION/regenerate-secret`, {});
+    // Shown on the page that answers the form, never in a URL (no redirect carrying it).
+    expect(secretPage.status).toBe(200);
+    expect(secretPage.headers.get("location")).toBeNull();
+    expect(secretPage.headers.get("cache-control")).toBe("no-store");
     const newSecret = portal.field("consumer-secret") as string;
     expect(newSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(newSecret).not.toBe(shown.consumerSecret);
@@ -356,6 +383,11 @@ describe("developer portal: authorization and cross-site requests", () => {
     const bob = await signedInUser();
     await bob.portal.get(STORE);
     expect(bob.portal.html).not.toContain(before.name);
+    // Nor does the API list offer Alice's application to subscribe.
+    await bob.portal.get(`${STORE}/apis`);
+    expect(bob.portal.html).toContain(api.id);
+    expect(bob.portal.html).not.toContain(before.name);
+    expect(bob.portal.html).not.toContain(id);
     expect((await bob.portal.get(`${STORE}/applications/${id}`)).status).toBe(404);
     await bob.portal.get(STORE);
     const attempts: Array<[string, Record<string, string>]> = [

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { appToken, callApi, createApi } from "../gateway/gateway-helpers";
-import { admin, adminJson, unique } from "../helpers";
-import { backendCount, callSequentially, countOf, createTier, tieredCaller } from "./throttle-helpers";
+import { admin, adminJson, createApp, unique } from "../helpers";
+import {
+  backendCount,
+  callSequentially,
+  countOf,
+  createTier,
+  tieredCaller,
+  usageOf,
+} from "./throttle-helpers";
 
 describe("throttling tiers at the gateway", () => {
   it("Bronze (1/min): the first call passes with RateLimit headers, the next is a 429 not forwarded", async () => {
@@ -16,16 +23,21 @@ describe("throttling tiers at the gateway", () => {
     expect(reset).toBeLessThanOrEqual(60);
     await first.arrayBuffer();
 
+    const before = Date.now();
     const second = await callApi(caller.path(id), caller.token);
+    const after = Date.now();
     expect(second.status).toBe(429);
     expect(second.headers.get("content-type")).toMatch(/^application\/json/);
     expect(await second.json()).toEqual({ error: "throttled", tier: "Bronze", level: "subscription" });
     const retryAfter = Number(second.headers.get("retry-after"));
     expect(Number.isInteger(retryAfter)).toBe(true);
-    expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    // The whole seconds until the counter's window ends, rounded up: a client retrying after it is not refused.
+    const { windowEnd } = (await usageOf(caller.app.id)).subscriptions[0] as { windowEnd: number };
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil((windowEnd - after) / 1000));
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil((windowEnd - before) / 1000));
     expect(second.headers.get("ratelimit-limit")).toBe("1");
     expect(second.headers.get("ratelimit-remaining")).toBe("0");
+    expect(second.headers.get("ratelimit-reset")).toBe(String(retryAfter));
     expect((await backendCount(id)).calls).toBe(1);
   });
 
@@ -57,7 +69,13 @@ describe("throttling tiers at the gateway", () => {
     const other = await createApi();
     await adminJson("POST", "/subscriptions", { applicationId: caller.app.id, apiId: other.id });
     const id = unique("app-level");
-    const first = await callSequentially(caller.path(id), caller.token, 3);
+    // The RateLimit headers describe the tier closest to refusing: the application's Silver, not Gold.
+    const opening = await callApi(caller.path(id), caller.token);
+    expect(opening.status).toBe(200);
+    expect(opening.headers.get("ratelimit-limit")).toBe("5");
+    expect(opening.headers.get("ratelimit-remaining")).toBe("4");
+    await opening.arrayBuffer();
+    const first = [200, ...(await callSequentially(caller.path(id), caller.token, 2))];
     const second = await callSequentially(`${other.context}/${other.version}/count/${id}`, caller.token, 2);
     expect([...first, ...second]).toEqual([200, 200, 200, 200, 200]);
     const refused = await callApi(caller.path(id), caller.token);
@@ -67,6 +85,32 @@ describe("throttling tiers at the gateway", () => {
     expect(elsewhere.status).toBe(429);
     await elsewhere.arrayBuffer();
     expect((await backendCount(id)).calls).toBe(5);
+  });
+
+  it("counts a subscription tier per application and API: other APIs and other applications have their own", async () => {
+    const caller = await tieredCaller({ subscriptionTier: "Bronze" });
+    const otherApi = await createApi();
+    await adminJson("POST", "/subscriptions", {
+      applicationId: caller.app.id,
+      apiId: otherApi.id,
+      tier: "Bronze",
+    });
+    const otherApp = await createApp();
+    await adminJson("POST", "/subscriptions", {
+      applicationId: otherApp.id,
+      apiId: caller.api.id,
+      tier: "Bronze",
+    });
+    const otherToken = await appToken(otherApp.keys.PRODUCTION);
+    const id = unique("per-subscription");
+    const otherApiPath = `${otherApi.context}/${otherApi.version}/count/${id}`;
+    expect(await callSequentially(caller.path(id), caller.token, 1)).toEqual([200]);
+    expect(await callSequentially(otherApiPath, caller.token, 1)).toEqual([200]);
+    expect(await callSequentially(caller.path(id), otherToken, 1)).toEqual([200]);
+    expect(await callSequentially(caller.path(id), caller.token, 1)).toEqual([429]);
+    expect(await callSequentially(otherApiPath, caller.token, 1)).toEqual([429]);
+    expect(await callSequentially(caller.path(id), otherToken, 1)).toEqual([429]);
+    expect((await backendCount(id)).calls).toBe(3);
   });
 
   it("without stop on quota reach, calls over the limit are forwarded marked X-Ekm-Throttled: true", async () => {

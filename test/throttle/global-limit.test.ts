@@ -91,9 +91,26 @@ describe("a tier's limit holds globally", () => {
     expect(refused?.ok === false && refused.retryAfterMs).toBeLessThanOrEqual(1000);
     const leasesWhileExhausted = smallLog.length;
     expect(smallLog.at(-1)?.grant.granted).toBe(0);
-    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    // Permits left over from a window are void after it: a pool of 40 per second holding unspent ones.
+    const leftoverLog: typeof log = [];
+    const leftoverPool = new PermitBook().pool(unique("counter:"), { ...small, requestCount: 40 });
+    const leftoverLeaser = recordingLeaser(leftoverLog, "leftover");
+    for (let i = 0; i < 5; i++) expect((await leftoverPool.take(leftoverLeaser)).ok).toBe(true);
+    const leased = leftoverLog.reduce((sum, entry) => sum + entry.grant.granted, 0);
+    expect(leased).toBeGreaterThan(5);
+    const firstWindowEnd = leftoverLog.at(-1)?.grant.windowEnd as number;
+    // Half-way through the window, a refused call is told when the window ends, not a whole unitTime.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const later = await smallPool.take(smallLeaser);
+    expect(later.ok).toBe(false);
+    expect(later.ok === false && later.retryAfterMs).toBeLessThanOrEqual(600);
+    await new Promise((resolve) => setTimeout(resolve, 600));
     expect((await smallPool.take(smallLeaser)).ok).toBe(true);
     expect(smallLog.length).toBe(leasesWhileExhausted + 1);
+    const leasesBefore = leftoverLog.length;
+    expect((await leftoverPool.take(leftoverLeaser)).ok).toBe(true);
+    expect(leftoverLog.length).toBe(leasesBefore + 1);
+    expect(leftoverLog.at(-1)?.grant.windowEnd).toBeGreaterThan(firstWindowEnd);
   });
 
   it("needs few counter calls per request when the quota is far from reached", async () => {

@@ -62,4 +62,12 @@ export async function callSequentially(
   return statuses;
 }
 
+/** The admin API's view of an application's throttling counters (GET /admin/applications/{id}/usage). */
+export function usageOf(applicationId: string): Promise<{
+  application: { used: number; windowEnd: number | null };
+  subscriptions: Array<{ apiId: string; tier: string; used: number; windowEnd: number | null }>;
+}> {
+  return adminJson("GET", `/applications/${applicationId}/usage`);
+}
+
 export const countOf = (statuses: number[], status: number) => statuses.filter((s) => s === status).length;
