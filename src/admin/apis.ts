@@ -1,8 +1,8 @@
 import type { z } from "@hono/zod-openapi";
 import { registryStub } from "../durable/names";
 import type { ApiInput } from "../durable/registry/apis";
-import { unwrap } from "../errors/admin-error";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import { type ApiChanges, createApi, deleteApi, getApi, listApis, updateApi } from "./schemas/apis";
 
 async function update(env: Env, id: string, body: z.output<typeof ApiChanges>) {

@@ -3,10 +3,11 @@ import { canonicalUserName } from "../core/identity";
 import { issuerOf } from "../core/issuer";
 import { NO_STORE } from "../core/responses";
 import { registryStub } from "../durable/names";
-import { AdminError, unwrap } from "../errors/admin-error";
+import { AdminError } from "../errors/admin-error";
 import { OAuthError } from "../errors/oauth-error";
 import { newApplication, regenerateApplicationToken } from "../services/applications";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import {
   type ApplicationChanges,
   applicationUsage,

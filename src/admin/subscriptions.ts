@@ -1,7 +1,7 @@
 import { UNLIMITED } from "../core/tiers";
 import { registryStub } from "../durable/names";
-import { unwrap } from "../errors/admin-error";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import {
   createSubscription,
   deleteSubscription,

@@ -1,8 +1,9 @@
 import type { z } from "@hono/zod-openapi";
 import { registryStub } from "../durable/names";
 import type { TierChanges } from "../durable/registry/tiers";
-import { AdminError, unwrap } from "../errors/admin-error";
+import { AdminError } from "../errors/admin-error";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import {
   createTier,
   deleteTier,

@@ -1,7 +1,8 @@
 import { importJWK, type JWK } from "jose";
 import { registryStub } from "../durable/names";
-import { AdminError, unwrap } from "../errors/admin-error";
+import { AdminError } from "../errors/admin-error";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import {
   createTrustedIssuer,
   deleteTrustedIssuer,

@@ -1,5 +1,5 @@
 import { counterNames, counterStub, registryStub } from "../durable/names";
-import { unwrap } from "../errors/admin-error";
+import { unwrap } from "./registry-result";
 
 /**
  * `GET /admin/applications/{id}/usage`: each throttling counter of an application as its Durable Object holds it

@@ -7,8 +7,9 @@ import {
 } from "../core/identity";
 import { hashPassword } from "../crypto/password";
 import { registryStub } from "../durable/names";
-import { AdminError, unwrap } from "../errors/admin-error";
+import { AdminError } from "../errors/admin-error";
 import { adminRouter } from "./admin-app";
+import { unwrap } from "./registry-result";
 import { changePassword, createUser, deleteUser, getUser, listUsers } from "./schemas/users";
 
 function userPath(raw: string): string {
