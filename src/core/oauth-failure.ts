@@ -28,9 +28,6 @@ export interface OAuthFailure {
   retryAfter?: number;
 }
 
-/** A value, or why there is none: what a Durable Object call answers. */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; failure: OAuthFailure };
-
 export class Refusal extends Error {
   constructor(readonly failure: OAuthFailure) {
     super(`${failure.error}: ${failure.description}`);

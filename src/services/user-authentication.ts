@@ -23,8 +23,6 @@ export type UserCheck =
   | { ok: true; username: string; epoch: number; attempt: LoginAttempt }
   | { ok: false; attempt: LoginAttempt | null };
 
-export type UserFailure = Exclude<UserCheck, { ok: true }>;
-
 /** An attempt the registry admitted, to be finished with its outcome. */
 export interface LoginAttempt {
   principal: string;
