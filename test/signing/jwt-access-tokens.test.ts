@@ -2,7 +2,8 @@ import { env, SELF } from "cloudflare:test";
 import { decodeJwt, decodeProtectedHeader, jwtVerify } from "jose";
 import * as oauth from "oauth4webapi";
 import { describe, expect, it } from "vitest";
-import { parseTokenRoute, shardName } from "../../src/core/token-format";
+import { parseTokenRoute } from "../../src/core/token-format";
+import { shardStub } from "../../src/durable/names";
 import { appToken, callApi, echoOf, subscribedCaller, validationCached } from "../gateway/gateway-helpers";
 import {
   admin,
@@ -36,7 +37,7 @@ async function verified(accessToken: string) {
 const shardOf = (accessToken: string) => {
   const route = parseTokenRoute(accessToken);
   if (!route) throw new Error("no route");
-  return env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+  return shardStub(env, route);
 };
 
 describe("JWT access tokens (RFC 9068), per application", () => {

@@ -1,10 +1,10 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { createLocalJWKSet, type JSONWebKeySet } from "jose";
-import { SIGNING_KEYS_NAME } from "../../src/durable/names";
+import { signingKeysStub } from "../../src/durable/names";
 import type { KeyRow } from "../../src/durable/signing/schema";
 import { call } from "../helpers";
 
-export const signingKeys = () => env.SIGNING_KEYS.get(env.SIGNING_KEYS.idFromName(SIGNING_KEYS_NAME));
+export const signingKeys = () => signingKeysStub(env);
 
 /** The JWKS as a client fetches it. */
 export async function fetchJwks(): Promise<{ response: Response; jwks: JSONWebKeySet }> {

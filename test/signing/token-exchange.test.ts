@@ -1,6 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
-import { shardName } from "../../src/core/token-format";
+import { shardStub } from "../../src/durable/names";
 import { ACCESS_TOKEN_TYPE, TOKEN_EXCHANGE } from "../../src/oauth/grants/token-exchange";
 import { appToken } from "../gateway/gateway-helpers";
 import {
@@ -38,9 +38,7 @@ async function exchange(keys: Keys, subjectToken: string, extra: Record<string, 
 async function rowsOf(app: TestApp): Promise<number> {
   let total = 0;
   for (let shard = 0; shard < 16; shard++) {
-    const stub = env.CLIENT_SHARDS.get(
-      env.CLIENT_SHARDS.idFromName(shardName({ consumerKey: app.keys.PRODUCTION.consumerKey, shard })),
-    );
+    const stub = shardStub(env, { consumerKey: app.keys.PRODUCTION.consumerKey, shard });
     total += await runInDurableObject(stub, (_i, state) =>
       Number(state.storage.sql.exec("SELECT COUNT(*) AS n FROM tokens").one().n),
     );
