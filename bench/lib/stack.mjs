@@ -293,7 +293,7 @@ export async function setUpKeyManager(context) {
     return created.username;
   });
   context.refreshSeeds = await mintRefreshSeeds(context, FAMILIES);
-  // The gateway's API and subscription (CONTRACT.md "Gateway"); recorded as unavailable if this fails.
+  // The gateway's API and subscription (README "Gateway"); recorded as unavailable if this fails.
   try {
     const api = await admin(origin, "POST", "/apis", {
       name: "BenchAPI",

@@ -2,7 +2,7 @@
 export type KeyType = "PRODUCTION" | "SANDBOX";
 export const KEY_TYPES: readonly KeyType[] = ["PRODUCTION", "SANDBOX"];
 
-/** CONTRACT "Signed identity": an application's access tokens are opaque (default) or RFC 9068 JWTs. */
+/** README "JWT access tokens (RFC 9068)": an application's access tokens are opaque (default) or RFC 9068 JWTs. */
 export type AccessTokenFormat = "opaque" | "JWT";
 
 /**

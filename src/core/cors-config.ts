@@ -80,7 +80,7 @@ const text = (source: Source, name: string): string | null => {
   return value === "" ? null : value;
 };
 
-/** Reads CORS_ALLOWED_ORIGINS, CORS_ALLOWED_HEADERS and CORS_ALLOWED_METHODS (CONTRACT "Browser clients"). */
+/** Reads CORS_ALLOWED_ORIGINS, CORS_ALLOWED_HEADERS and CORS_ALLOWED_METHODS (README "Calling an API from a web page"). */
 export function readCorsConfig(source: Source, clientDomainHeader: string): CorsConfig {
   const origins = text(source, "CORS_ALLOWED_ORIGINS");
   const headers = text(source, "CORS_ALLOWED_HEADERS");

@@ -1,5 +1,5 @@
 /**
- * Throttling tiers (CONTRACT "Throttling tiers", README "Throttling"): a tier lets `requestCount` calls through per
+ * Throttling tiers (README "Throttling"): a tier lets `requestCount` calls through per
  * `unitTime` seconds; `Unlimited` has no limit. The registry keeps them as admin data; the gateway enforces them.
  */
 

@@ -1,7 +1,7 @@
 import { base64url, fromBase64url, fromUtf8, utf8 } from "./encoding";
 
 /**
- * Private signing keys are never stored in plaintext (CONTRACT "Signed identity"): the SigningKeys Durable
+ * Private signing keys are never stored in plaintext (README "Signing keys and the JWKS"): the SigningKeys Durable
  * Object keeps each one sealed with AES-256-GCM under a key-encryption key derived (HKDF-SHA-256) from a
  * Worker secret, with the key's `kid` as associated data so that a sealed key cannot be moved to another row.
  * The secret is `SIGNING_KEY_SECRET`, or `ADMIN_TOKEN` when that is not set. A Worker isolate that signs

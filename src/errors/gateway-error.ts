@@ -64,7 +64,7 @@ export class GatewayError extends HttpError {
 }
 
 /**
- * Over a tier's limit with stop on quota reach (CONTRACT "Throttling tiers"): 429 with `Retry-After` (seconds until
+ * Over a tier's limit with stop on quota reach (README "Throttling"): 429 with `Retry-After` (seconds until
  * the window frees a request), the RateLimit headers and `{"error":"throttled","tier","level"}`.
  */
 export class ThrottledError extends GatewayError {

@@ -114,7 +114,7 @@ export async function locateCall(options: AuthorizeOptions): Promise<LocatedCall
 }
 
 /**
- * Decides whether a located call may be forwarded (CONTRACT "Gateway"): a Bearer token is present, active and
+ * Decides whether a located call may be forwarded (README "Gateway"): a Bearer token is present, active and
  * unexpired, its application is subscribed to the API, the key's allowed domains admit the caller
  * (src/gateway/domains.ts), and the API has an endpoint for the key's type; and finds the limits of the call's
  * tiers. Throws a {@link GatewayError} otherwise. On a warm cache this is no KV read beyond {@link locateCall}'s

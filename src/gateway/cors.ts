@@ -4,7 +4,7 @@ import type { GatewayApi } from "../cache/facts";
 import type { CorsConfig, OriginList } from "../core/cors-config";
 
 /**
- * CORS at the gateway (CONTRACT "Browser clients at the gateway", the Fetch standard's CORS protocol):
+ * CORS at the gateway (README "Calling an API from a web page", the Fetch standard's CORS protocol):
  * - which origins a page may call an API from: the API's own `corsOrigins` when it has them, else
  *   `CORS_ALLOWED_ORIGINS` (default `*`);
  * - a preflight (`OPTIONS` with `Origin` and `Access-Control-Request-Method`) under a published API is answered

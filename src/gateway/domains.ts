@@ -1,6 +1,6 @@
 /**
  * WSO2's allowed domains: when an application's key lists domains, a call must come from one of them; no list
- * allows every domain (CONTRACT "Gateway" and "Browser clients at the gateway").
+ * allows every domain (README "Gateway" and "Calling an API from a web page").
  *
  * Which domain a call comes from:
  * - a browser sets `Origin` itself and page script cannot change it, so when a call carries `Origin`, that

@@ -8,7 +8,7 @@ export const WSO2_DIALECT = "http://wso2.org/claims/";
 const SUPER_TENANT = "carbon.super";
 const SUPER_TENANT_ID = "-1234";
 
-/** Who calls which API: what an X-JWT-Assertion states (CONTRACT "Signed identity for backends"). */
+/** Who calls which API: what an X-JWT-Assertion states (README "X-JWT-Assertion: who calls, signed, for the backend"). */
 export interface AssertionSubject {
   /** The metadata's issuer: the origin the gateway was called at. */
   issuer: string;

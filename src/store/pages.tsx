@@ -11,8 +11,8 @@ import { STORE_CSS } from "./styles";
 
 /**
  * The developer portal's pages (README "Developer portal"), server-rendered with Hono JSX: every value is
- * escaped by JSX, no script, no external asset. Labels, button texts and `data-field` names are part of the
- * outside contract (CONTRACT "Developer portal").
+ * escaped by JSX, no script, no external asset. Labels, button texts and `data-field` names are what people and
+ * scripts drive the portal by (README "Developer portal"; test/e2e/store.test.mjs clicks through them).
  */
 
 export const STORE = "/store";

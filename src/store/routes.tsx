@@ -44,7 +44,7 @@ import {
 import { currentSession, endSession, type PortalSession, startSession } from "./session";
 
 /**
- * The developer portal, WSO2's "API Store" (README "Developer portal", CONTRACT "Developer portal"). Every
+ * The developer portal, WSO2's "API Store" (README "Developer portal"). Every
  * change goes through the same registry, shard and service code as the admin API; a user only ever reaches
  * applications they own (another's id is answered as a missing one). Every POST is checked for a same-origin
  * request, a live session and the session's CSRF token, in that order, before anything is read or changed.

@@ -46,7 +46,7 @@ function userNames(count: number): string[] {
 }
 
 /**
- * Seeds users straight into the registry's SQLite: 10,000 users through the admin API would cost 10,000 PBKDF2
+ * Writes users straight into the registry's SQLite: 10,000 users through the admin API would cost 10,000 PBKDF2
  * runs of 100,000 iterations. The iteration count is stored per hash, so one single-iteration hash serves all.
  */
 async function seedUsers(names: string[]): Promise<void> {

@@ -222,7 +222,8 @@ describe("browser flows (Chromium)", { timeout: 180_000 }, () => {
     assert.equal(callback.hits.at(-1)?.search, "", "the callback server saw no token");
     assert.equal((await introspect(accessToken)).username, "bob@example.com");
 
-    // The seed's own line (../shared/seeds/002), host and port changed: no secret, client_id alone.
+    // WSO2's documented revoke line for an implicit token (README "Revoke API"), host and port changed: no secret,
+    // client_id alone.
     const { stdout: revokeBody } = await run("bash", [
       "-c",
       `curl -X POST -H "Content-Type: application/x-www-form-urlencoded;charset=UTF-8" -d "token=${accessToken}&token_type_hint=access_token&client_id=${keys.consumerKey}" http://localhost:${server.port}/revoke`,

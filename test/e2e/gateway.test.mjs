@@ -1,4 +1,4 @@
-// End to end: the API gateway under a real `wrangler dev`, called with the seed's curl line.
+// End to end: the API gateway under a real `wrangler dev`, called with WSO2's documented curl line.
 // Two wrangler dev servers (defaults; gateway options changed) and an echo backend, all on ephemeral ports.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
@@ -87,9 +87,9 @@ describe("gateway end to end (wrangler dev, curl)", () => {
     await backend?.close();
   });
 
-  it("forwards the seed's call, then refuses the token once /revoke returned", async () => {
+  it("forwards WSO2's documented call, then refuses the token once /revoke returned", async () => {
     const token = await applicationToken(server, app.keys.PRODUCTION);
-    const seedCall = [
+    const documentedCall = [
       "-v",
       "-H",
       `Authorization: Bearer ${token}`,
@@ -98,7 +98,7 @@ describe("gateway end to end (wrangler dev, curl)", () => {
       `${server.origin}/twitter/1.0.0/search.atom?q=cat`,
     ];
 
-    const first = await curl(seedCall);
+    const first = await curl(documentedCall);
     assert.equal(first.status, 200, first.body);
     const echo = JSON.parse(first.body);
     assert.equal(echo.path, "/twitter-prod/search.atom");
@@ -113,10 +113,10 @@ describe("gateway end to end (wrangler dev, curl)", () => {
 
     // Warm now: served from the validation cache.
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const second = await curl(seedCall);
+    const second = await curl(documentedCall);
     assert.equal(second.status, 200, second.body);
 
-    const refused = await curl([...seedCall.slice(0, 4), "-H", "domain: evil.com", seedCall[5]]);
+    const refused = await curl([...documentedCall.slice(0, 4), "-H", "domain: evil.com", documentedCall[5]]);
     assert.equal(refused.status, 403, refused.body);
     assert.match(refused.headers["www-authenticate"], /error="insufficient_scope"/);
 
@@ -132,7 +132,7 @@ describe("gateway end to end (wrangler dev, curl)", () => {
     assert.equal(revoked.status, 200);
     assert.equal(revoked.headers.revokedaccesstoken, token);
 
-    const after = await curl(seedCall);
+    const after = await curl(documentedCall);
     assert.equal(after.status, 401, after.body);
     assert.equal(after.headers["www-authenticate"], 'Bearer error="invalid_token"');
     assert.equal(JSON.parse(after.body).error, "invalid_token");

@@ -1,5 +1,5 @@
 // The developer portal (API Store) in headless Chromium against `wrangler dev`: the whole journey of a developer,
-// driven through the page's labels and buttons (CONTRACT "Developer portal"), checked against /token and the
+// driven through the page's labels and buttons (README "Developer portal"), checked against /token and the
 // gateway with a local echo backend. A screenshot of each page goes to artifacts/store-*.png (gitignored);
 // STORE_README_SCREENSHOT=1 also writes the one the README shows, docs/store.png.
 import assert from "node:assert/strict";

@@ -78,7 +78,7 @@ describe("gateway authorization (RFC 6750)", () => {
     await echoOf(await callApi(path, accessToken, { headers: { domain: "anything.example" } }));
   });
 
-  it("admits only the allowed domains named in the domain header (the seed's -H 'domain: wso2.com')", async () => {
+  it("admits only the allowed domains named in the domain header (WSO2's documented -H 'domain: wso2.com')", async () => {
     const { accessToken, path } = await subscribedCaller({ allowedDomains: ["wso2.com", "example.org"] });
     await echoOf(
       await callApi(`${path}/search.atom?q=cat`, accessToken, { headers: { domain: "wso2.com" } }),

@@ -14,7 +14,7 @@ import {
 } from "./gateway-helpers";
 
 describe("gateway forwarding", () => {
-  it("forwards the seed's call to the production endpoint: method, path remainder and query", async () => {
+  it("forwards WSO2's documented call to the production endpoint: method, path remainder and query", async () => {
     const { accessToken, path } = await subscribedCaller();
     const response = await callApi(`${path}/search.atom?q=cat`, accessToken, {
       headers: { domain: "wso2.com" },

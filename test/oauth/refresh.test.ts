@@ -67,7 +67,7 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     expect((await introspect(rotated.body.access_token)).username).toBe(user.canonical);
   });
 
-  it("accepts the seeds' scope=PRODUCTION on refresh and narrows, never widens, the granted scope", async () => {
+  it("accepts WSO2's documented scope=PRODUCTION on refresh and narrows, never widens, the granted scope", async () => {
     const { keys, user } = await setup();
     const first = await passwordToken(keys, user, { scope: "read write" });
     expect(first.scope).toBe("read write");

@@ -1,5 +1,6 @@
-// The WSO2 documents' own curl command lines (../shared/seeds/), with only host and port changed, against a
-// real `wrangler dev`. Each command line is copied from a seed; <PLACEHOLDERS> are filled in from the setup.
+// The WSO2 documents' own curl command lines (README "Token API" and "Revoke API"), with only host and port
+// changed, against a real `wrangler dev`. Each command line is copied as documented; <PLACEHOLDERS> are filled in
+// from the setup.
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, before, describe, it } from "node:test";
@@ -11,7 +12,7 @@ let server;
 let app;
 let basic;
 
-/** Runs a seed's curl line through bash, exactly as a user would paste it. */
+/** Runs a documented curl line through bash, exactly as a user would paste it. */
 async function curl(commandLine) {
   const { stdout, stderr } = await run("bash", ["-c", commandLine], { timeout: 20_000 }).catch(
     (error) => error,
@@ -33,7 +34,7 @@ async function passwordGrant() {
   return response.json();
 }
 
-describe("the seeds' curl lines against wrangler dev", () => {
+describe("WSO2's documented curl lines against wrangler dev", () => {
   before(async () => {
     server = await startWranglerDev();
     await adminCall(server, "POST", "/users", { username: "admin", password: "admin-pass" });
@@ -44,7 +45,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     await server?.stop();
   });
 
-  it("seed 002: revokes an access token with the quoted Content-Type header", async () => {
+  it("documented line: revokes an access token with the quoted Content-Type header", async () => {
     const pair = await passwordGrant();
     const result = await curl(
       `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/revoke`,
@@ -58,7 +59,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     assert.equal(result.headers.pragma, "no-cache");
   });
 
-  it("seed 000: the same with the unquoted -H Content-Type: (curl then sends no Content-Type)", async () => {
+  it("documented line: the same with the unquoted -H Content-Type: (curl then sends no Content-Type)", async () => {
     const pair = await passwordGrant();
     const result = await curl(
       `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" -H Content-Type: application/x-www-form-urlencoded http://localhost:${server.port}/revoke`,
@@ -68,7 +69,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     assert.equal(result.headers.authorizeduser, "admin@carbon.super");
   });
 
-  it("seed 000: an invalid token gets the bare 200 with only the cache headers", async () => {
+  it("documented line: an invalid token gets the bare 200 with only the cache headers", async () => {
     const result = await curl(
       `curl -k -v -d "token=a0d210c7a3de7d548e03f1986e9a5c39" -H "Authorization: ${basic}" -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/revoke`,
     );
@@ -81,7 +82,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     assert.equal(result.headers.pragma, "no-cache");
   });
 
-  it("seed 004: curl -k -d token=... -H Authorization: Basic Base64Encoded(key:secret)", async () => {
+  it("documented line: curl -k -d token=... -H Authorization: Basic Base64Encoded(key:secret)", async () => {
     const pair = await passwordGrant();
     const result = await curl(
       `curl -k -v -d "token=${pair.access_token}" -H "Authorization: ${basic}" http://localhost:${server.port}/revoke`,
@@ -89,7 +90,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     assert.equal(result.headers.revokedaccesstoken, pair.access_token);
   });
 
-  it("seed 001: refresh with scope=PRODUCTION and the Basic header's trailing comma", async () => {
+  it("documented line: refresh with scope=PRODUCTION and the Basic header's trailing comma", async () => {
     const pair = await passwordGrant();
     const result = await curl(
       `curl -k -v -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}," -H "Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/token`,
@@ -101,7 +102,7 @@ describe("the seeds' curl lines against wrangler dev", () => {
     assert.ok(body.refresh_token && body.refresh_token !== pair.refresh_token);
   });
 
-  it("seed 004: refresh with Content-Type glued into the Authorization header", async () => {
+  it("documented line: refresh with Content-Type glued into the Authorization header", async () => {
     const pair = await passwordGrant();
     const result = await curl(
       `curl -k -d "grant_type=refresh_token&refresh_token=${pair.refresh_token}&scope=PRODUCTION" -H "Authorization: ${basic}, Content-Type: application/x-www-form-urlencoded" http://localhost:${server.port}/token -v`,
