@@ -106,9 +106,4 @@ export class TrustedIssuerStore {
     ).rowsWritten;
     return written > 0 ? "accepted" : "replayed";
   }
-
-  /** Test and operator view: how many used assertions are remembered. */
-  usedCount(): number {
-    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM used_assertions").one().n;
-  }
 }
