@@ -145,7 +145,7 @@ export class ClientShard extends DurableObject<Env> {
       const context = { ...this.store, record, route: request.route };
       const result = await rotateRefreshToken(
         context,
-        { token: request.refreshToken, hash },
+        { token: request.refreshToken, hash, row: presented },
         { scope: request.scope, issuer: request.issuer },
         Date.now(),
       );

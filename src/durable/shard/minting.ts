@@ -228,7 +228,7 @@ export async function issueTokens(
   context.transaction(() => {
     context.users.admit(credential);
     spendConsentForm(context.forms, form);
-    for (const row of pair.rows) context.tokens.insert(row);
+    context.tokens.insert(...pair.rows);
   });
   return { body: pair.body, purgeAfter: pair.rows[0]?.purge_after ?? null };
 }

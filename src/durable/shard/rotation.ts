@@ -10,6 +10,7 @@ import {
   userCredential,
 } from "./minting";
 import { accepted, refused, type ShardResult, type TokenResponseBody } from "./protocol";
+import { SPENT_PER_FAMILY, type TokenRow } from "./schema";
 
 interface SealedSuccessor {
   access_token: string;
@@ -17,7 +18,7 @@ interface SealedSuccessor {
 }
 
 type Decision =
-  | { kind: "rotated"; purge: string[] }
+  | { kind: "rotated"; body: TokenResponseBody; purge: string[] }
   | { kind: "replay"; sealed: string; accessHash: string; refreshHash: string }
   | { kind: "refused"; failure: OAuthFailure; purge: string[] };
 
@@ -26,23 +27,43 @@ const invalidGrant = (description: string): OAuthFailure => ({ error: "invalid_g
 /**
  * Spends a refresh token and mints its successor pair (RFC 6749 §6, RFC 9700 §4.14.2).
  *
- * Everything that awaits (hashing, minting, sealing) happens before the decision; the decision and its writes
- * are one synchronous transaction, so two rotations of one token are strictly ordered while the object stays
- * free to serve other families in between. The loser of a race (or a retry) within REFRESH_TOKEN_REUSE_GRACE
- * gets the winner's pair back, decrypted with the key only the spent token yields; after the window, a spent
- * token revokes its whole family.
+ * `presented.row` is the shard's read of the token before any await (the pre-check). A live token's pair is
+ * minted and sealed first (everything that awaits); then one synchronous transaction spends the token and reads
+ * it in the same statement (`spendRefresh`: UPDATE … RETURNING, only while it is active and unexpired), retires
+ * what it supersedes and writes the pair. Two rotations of one token are so strictly ordered while the object
+ * stays free to serve other families in between. A token that could not be spent (the loser of a race, a retry,
+ * a revoked or expired one) is decided by {@link decideUsed}: within REFRESH_TOKEN_REUSE_GRACE the winner's pair
+ * comes back, decrypted with the key only the spent token yields; after the window, a spent token revokes its
+ * whole family. A token the pre-check already saw spent mints nothing.
  */
 export async function rotateRefreshToken(
   context: MintingContext,
-  presented: { token: string; hash: string },
+  presented: { token: string; hash: string; row: TokenRow | null },
   request: { scope: string | null; issuer: string },
   now: number,
 ): Promise<ShardResult<TokenResponseBody>> {
-  const { config, record, tokens } = context;
-  const hash = presented.hash;
-  const current = tokens.find(hash);
+  const current = presented.row;
   if (!current || current.kind !== "refresh") return refused(invalidGrant("the refresh token is not valid"));
-  const scope = narrowScope(request.scope, current.granted_scope, record.keyType);
+  // RFC 6749 §6: the scope asked may narrow the grant's, never widen it (a retry is held to that too).
+  const scope = narrowScope(request.scope, current.granted_scope, context.record.keyType);
+  const decision =
+    current.state === "spent"
+      ? context.transaction(() => decideUsed(context, presented.hash, now))
+      : await rotate(context, presented, current, { scope, issuer: request.issuer }, now);
+  if (decision.kind === "refused") return refused(decision.failure, decision.purge);
+  if (decision.kind === "rotated") return accepted(decision.body, decision.purge);
+  return replay(context, presented.token, decision, now);
+}
+
+/** Mints the successor pair of `current`, then spends the token and writes the pair in one transaction. */
+async function rotate(
+  context: MintingContext,
+  presented: { token: string; hash: string },
+  current: TokenRow,
+  request: { scope: string; issuer: string },
+  now: number,
+): Promise<Decision> {
+  const { config, tokens } = context;
   // A family carries the epoch its grant was checked at (src/durable/user-epoch.ts); null: from before epochs.
   const userEpoch = current.user === null ? null : (current.user_epoch ?? 0);
   const credential = await context.users.prepare(userCredential(current.user, userEpoch));
@@ -52,7 +73,7 @@ export async function rotateRefreshToken(
     {
       grantType: current.grant_type,
       user: current.user,
-      scope,
+      scope: request.scope,
       grantedScope: current.granted_scope,
       withRefresh: true,
       family: current.family,
@@ -70,44 +91,54 @@ export async function rotateRefreshToken(
       ? await sealWith(presented.token, SEAL_SUCCESSOR, JSON.stringify(successor))
       : null;
 
-  const decision = context.transaction((): Decision => {
-    const row = tokens.find(hash);
-    if (!row || row.state === "revoked")
-      return { kind: "refused", failure: invalidGrant("the refresh token has been revoked"), purge: [] };
-    if (row.expires_at !== null && row.expires_at <= now) {
-      return { kind: "refused", failure: invalidGrant("the refresh token has expired"), purge: [] };
-    }
-    if (row.state === "spent") {
-      const graceEnds = (row.spent_at ?? 0) + config.refreshTokenReuseGrace * 1000;
-      const heir = row.successor_hash ? tokens.find(row.successor_hash) : null;
-      if (now <= graceEnds && row.successor_sealed && heir?.state === "active" && heir.sibling_hash) {
-        return {
-          kind: "replay",
-          sealed: row.successor_sealed,
-          accessHash: heir.sibling_hash,
-          refreshHash: heir.hash,
-        };
-      }
-      // RFC 9700 §4.14.2: a spent refresh token came back: two parties hold it, so the whole grant dies.
-      const purge = tokens.revoke("family", row.family, now);
-      return {
-        kind: "refused",
-        failure: invalidGrant("the refresh token was already used; its grant is revoked"),
-        purge,
-      };
-    }
+  return context.transaction((): Decision => {
+    const spent = tokens.spendRefresh(
+      presented.hash,
+      now,
+      refreshRow.hash,
+      sealed,
+      spentPurgeAfter(current, now),
+    );
+    if (!spent) return decideUsed(context, presented.hash, now);
+    // Refuses (and so rolls the spend back) a credential older than the user's newest epoch on this shard.
     context.users.admit(credential);
-    const purge = row.sibling_hash ? tokens.removeAccess(row.sibling_hash) : [];
-    tokens.markSpent(hash, now, refreshRow.hash, sealed, spentPurgeAfter(row, now));
-    tokens.insert(accessRow);
-    tokens.insert(refreshRow);
-    tokens.trimSpent(row.family);
-    return { kind: "rotated", purge };
+    const purge = tokens.supersede(spent.sibling_hash, spent.family, SPENT_PER_FAMILY);
+    tokens.insert(accessRow, refreshRow);
+    return { kind: "rotated", body: next.body, purge };
   });
+}
 
-  if (decision.kind === "refused") return refused(decision.failure, decision.purge);
-  if (decision.kind === "rotated") return accepted(next.body, decision.purge);
-  return replay(context, presented.token, decision, now);
+/**
+ * Inside a transaction: a presented refresh token that could not be spent. Revoked, expired or gone: refused.
+ * Spent: within the grace window, and while its successor is live, the successor pair is replayed; otherwise
+ * two parties hold the token, and its family is revoked.
+ */
+function decideUsed(context: MintingContext, hash: string, now: number): Decision {
+  const { config, tokens } = context;
+  const row = tokens.find(hash);
+  if (!row || row.state === "revoked")
+    return { kind: "refused", failure: invalidGrant("the refresh token has been revoked"), purge: [] };
+  if (row.expires_at !== null && row.expires_at <= now) {
+    return { kind: "refused", failure: invalidGrant("the refresh token has expired"), purge: [] };
+  }
+  if (row.state !== "spent") throw new Error("a live refresh token reached the decision for used ones");
+  const graceEnds = (row.spent_at ?? 0) + config.refreshTokenReuseGrace * 1000;
+  const heir = row.successor_hash ? tokens.find(row.successor_hash) : null;
+  if (now <= graceEnds && row.successor_sealed && heir?.state === "active" && heir.sibling_hash) {
+    return {
+      kind: "replay",
+      sealed: row.successor_sealed,
+      accessHash: heir.sibling_hash,
+      refreshHash: heir.hash,
+    };
+  }
+  // RFC 9700 §4.14.2: a spent refresh token came back: two parties hold it, so the whole grant dies.
+  const purge = tokens.revoke("family", row.family, now);
+  return {
+    kind: "refused",
+    failure: invalidGrant("the refresh token was already used; its grant is revoked"),
+    purge,
+  };
 }
 
 async function replay(

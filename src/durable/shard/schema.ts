@@ -80,12 +80,43 @@ export class TokenTable {
     return (rows[0] as unknown as TokenRow | undefined) ?? null;
   }
 
-  insert(row: TokenRow): void {
-    const placeholders = COLUMNS.map(() => "?").join(", ");
+  /** Inserts rows in one statement (a rotation's pair: one statement, not two). */
+  insert(...rows: TokenRow[]): void {
+    if (rows.length === 0) return;
+    const tuple = `(${COLUMNS.map(() => "?").join(", ")})`;
     this.sql.exec(
-      `INSERT INTO tokens (${COLUMNS.join(", ")}) VALUES (${placeholders})`,
-      ...COLUMNS.map((column) => row[column]),
+      `INSERT INTO tokens (${COLUMNS.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`,
+      ...rows.flatMap((row) => COLUMNS.map((column) => row[column])),
     );
+  }
+
+  /**
+   * Rotation's read and spend in one statement (UPDATE … RETURNING): marks an active, unexpired refresh token
+   * spent, with its successor. Returns what the rotation goes on with, or null when the token was not
+   * spendable (already spent, revoked, expired or gone: the caller then reads it to say why).
+   */
+  spendRefresh(
+    hash: string,
+    now: number,
+    successorHash: string,
+    successorSealed: string | null,
+    purgeAfter: number,
+  ): { family: string; sibling_hash: string | null } | null {
+    const rows = this.sql
+      .exec<SqlRow>(
+        `UPDATE tokens SET state = 'spent', spent_at = ?, successor_hash = ?, successor_sealed = ?,
+           sibling_sealed = NULL, purge_after = ?
+         WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)
+         RETURNING family, sibling_hash`,
+        now,
+        successorHash,
+        successorSealed,
+        purgeAfter,
+        hash,
+        now,
+      )
+      .toArray() as Array<{ family: string; sibling_hash: string | null }>;
+    return rows[0] ?? null;
   }
 
   markSpent(
@@ -161,19 +192,27 @@ export class TokenTable {
   }
 
   /**
-   * Deletes an access token superseded by rotation: an unknown token answers exactly as a revoked one, so
-   * keeping it would only grow the family per rotation. Returns its hash if it was active (to purge caches).
+   * After a rotation, in one statement: deletes the access token the spent refresh token was issued with (an
+   * unknown token answers exactly as a revoked one, so keeping it would only grow the family per rotation), and
+   * all but the newest `keepSpent` spent refresh tokens of the family (kept for reuse detection; a used code is
+   * kept). Returns the superseded access token's hash if it was active and the gateway had seen it (to purge).
    */
-  removeAccess(hash: string): string[] {
+  supersede(accessHash: string | null, family: string, keepSpent: number): string[] {
     const removed = this.sql
-      .exec<{ state: string; gateway_seen: number }>(
-        "DELETE FROM tokens WHERE hash = ? AND kind = 'access' RETURNING state, gateway_seen",
-        hash,
+      .exec<{ kind: string; state: string; gateway_seen: number }>(
+        `DELETE FROM tokens WHERE (hash = ? AND kind = 'access') OR hash IN (
+           SELECT hash FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh'
+           ORDER BY spent_at DESC, hash DESC LIMIT -1 OFFSET ?)
+         RETURNING kind, state, gateway_seen`,
+        accessHash,
+        family,
+        keepSpent,
       )
       .toArray();
-    return removed.some((row) => row.state === "active" && row.gateway_seen === 1)
-      ? this.enqueuePurge([hash])
-      : [];
+    const seen = removed.some(
+      (row) => row.kind === "access" && row.state === "active" && row.gateway_seen === 1,
+    );
+    return seen && accessHash ? this.enqueuePurge([accessHash]) : [];
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
@@ -198,17 +237,6 @@ export class TokenTable {
       ...args,
     );
     return active;
-  }
-
-  /** Keeps only the newest SPENT_PER_FAMILY spent refresh tokens of a family (a used code is kept). */
-  trimSpent(family: string): void {
-    this.sql.exec(
-      `DELETE FROM tokens WHERE hash IN (
-         SELECT hash FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh'
-         ORDER BY spent_at DESC, hash DESC LIMIT -1 OFFSET ?)`,
-      family,
-      SPENT_PER_FAMILY,
-    );
   }
 
   /**

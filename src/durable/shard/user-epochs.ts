@@ -7,6 +7,9 @@ import type { SqlRow } from "./schema";
 export const STALE_CREDENTIAL =
   "the user's password was changed or the user was deleted after these credentials were checked";
 
+/** Users whose epoch a shard keeps in memory (beyond it, the memory starts over: the rows stay authoritative). */
+const MEMORY_ENTRIES = 10_000;
+
 /** A user's credential, as a mint presents it: whose, and the epoch it was checked at. */
 export interface CredentialEpoch {
   user: string;
@@ -24,17 +27,29 @@ export interface PreparedCredential extends CredentialEpoch {
  * the registry once (`prepare`). Every mint for a user is admitted here in its own transaction.
  */
 export class UserEpochs {
+  /**
+   * The views read or written so far, so that a mint (a rotation above all) does not read its user's row twice.
+   * Every write of the table goes through {@link record}, which keeps this in step. A write rolled back with its
+   * transaction may leave a view here newer than the row: still a true epoch of the user (epochs only grow), so
+   * the check is never weaker for it.
+   */
+  private readonly memory = new Map<string, UserEpoch>();
+
   constructor(
     private readonly env: Env,
     private readonly sql: SqlStorage,
   ) {}
 
   known(user: string): UserEpoch | null {
+    const remembered = this.memory.get(user);
+    if (remembered) return remembered;
     const rows = this.sql
       .exec<SqlRow>("SELECT epoch, live FROM user_epochs WHERE user = ?", user)
       .toArray() as Array<{ epoch: number; live: number }>;
     const row = rows[0];
-    return row ? { epoch: row.epoch, live: row.live === 1 } : null;
+    const view = row ? { epoch: row.epoch, live: row.live === 1 } : null;
+    if (view) this.remember(user, view);
+    return view;
   }
 
   /** Before the transaction (it may await the registry): the view to check against, when the shard has none. */
@@ -69,5 +84,11 @@ export class UserEpochs {
       next.epoch,
       next.live ? 1 : 0,
     );
+    this.remember(user, next);
+  }
+
+  private remember(user: string, view: UserEpoch): void {
+    if (this.memory.size >= MEMORY_ENTRIES && !this.memory.has(user)) this.memory.clear();
+    this.memory.set(user, view);
   }
 }
