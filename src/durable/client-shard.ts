@@ -139,7 +139,7 @@ export class ClientShard extends DurableObject<Env> {
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
     return answer(this.cleanup, this.fills, async () => {
       const hash = await hashSecret(request.refreshToken);
-      const presented = this.tokens.find(hash);
+      const presented = this.tokens.findPresented(hash);
       const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
       const record = await this.authentication.authenticate(request.route, request.credentials, allowPublic);
       const context = { ...this.store, record, route: request.route };

@@ -11,6 +11,13 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     throw new OAuthError("invalid_request", `request body exceeds ${limit} bytes`);
   }
   if (!request.body) return "";
+  // A declared length within the limit bounds the body (HTTP framing): read it in one step.
+  if (declared !== null) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > limit)
+      throw new OAuthError("invalid_request", `request body exceeds ${limit} bytes`);
+    return decodeUtf8(bytes);
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -30,8 +37,15 @@ async function readLimited(request: Request, limit: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return decodeUtf8(bytes);
+}
+
+/** Fatal: a body that is not UTF-8 is refused, not repaired. One decoder serves every request (no streaming). */
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return strictUtf8.decode(bytes);
   } catch {
     throw new OAuthError("invalid_request", "request body is not valid UTF-8");
   }

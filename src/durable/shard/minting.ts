@@ -187,7 +187,7 @@ export function userCredential(
 }
 
 /** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
-export function spentPurgeAfter(row: TokenRow, now: number): number {
+export function spentPurgeAfter(row: Pick<TokenRow, "expires_at">, now: number): number {
   return row.expires_at ?? now + SPENT_RETENTION_MS;
 }
 

@@ -10,7 +10,7 @@ import {
   userCredential,
 } from "./minting";
 import { accepted, refused, type ShardResult, type TokenResponseBody } from "./protocol";
-import { SPENT_PER_FAMILY, type TokenRow } from "./schema";
+import { type PresentedRefresh, SPENT_PER_FAMILY } from "./schema";
 
 interface SealedSuccessor {
   access_token: string;
@@ -38,7 +38,7 @@ const invalidGrant = (description: string): OAuthFailure => ({ error: "invalid_g
  */
 export async function rotateRefreshToken(
   context: MintingContext,
-  presented: { token: string; hash: string; row: TokenRow | null },
+  presented: { token: string; hash: string; row: PresentedRefresh | null },
   request: { scope: string | null; issuer: string },
   now: number,
 ): Promise<ShardResult<TokenResponseBody>> {
@@ -59,7 +59,7 @@ export async function rotateRefreshToken(
 async function rotate(
   context: MintingContext,
   presented: { token: string; hash: string },
-  current: TokenRow,
+  current: PresentedRefresh,
   request: { scope: string; issuer: string },
   now: number,
 ): Promise<Decision> {

@@ -63,6 +63,31 @@ const COLUMNS = [
   "user_epoch",
 ] as const;
 
+/** What rotation's pre-check reads of a presented refresh token: what minting its successor needs, nothing sealed. */
+export type PresentedRefresh = Pick<
+  TokenRow,
+  | "kind"
+  | "state"
+  | "family"
+  | "grant_type"
+  | "user"
+  | "granted_scope"
+  | "public_client"
+  | "user_epoch"
+  | "expires_at"
+>;
+const PRESENTED_COLUMNS = [
+  "kind",
+  "state",
+  "family",
+  "grant_type",
+  "user",
+  "granted_scope",
+  "public_client",
+  "user_epoch",
+  "expires_at",
+] as const satisfies ReadonlyArray<keyof PresentedRefresh>;
+
 /** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */
 export const REVOKED_RETENTION_MS = 24 * 3600_000;
 /** How long a spent refresh token that never expires is remembered for reuse detection. */
@@ -80,13 +105,25 @@ export class TokenTable {
     return (rows[0] as unknown as TokenRow | undefined) ?? null;
   }
 
-  /** Inserts rows in one statement (a rotation's pair: one statement, not two). */
+  /** {@link find}, narrowed to what rotation's pre-check needs ({@link PresentedRefresh}). */
+  findPresented(hash: string): PresentedRefresh | null {
+    const rows = this.sql
+      .exec<SqlRow>(`SELECT ${PRESENTED_COLUMNS.join(", ")} FROM tokens WHERE hash = ?`, hash)
+      .toArray();
+    return (rows[0] as unknown as PresentedRefresh | undefined) ?? null;
+  }
+
+  /**
+   * Inserts rows in one statement (a rotation's pair: one statement, not two). Columns that are null in every
+   * row are left out (they default to NULL), so a new pair does not bind the five columns only later states use.
+   */
   insert(...rows: TokenRow[]): void {
     if (rows.length === 0) return;
-    const tuple = `(${COLUMNS.map(() => "?").join(", ")})`;
+    const columns = COLUMNS.filter((column) => rows.some((row) => row[column] !== null));
+    const tuple = `(${columns.map(() => "?").join(", ")})`;
     this.sql.exec(
-      `INSERT INTO tokens (${COLUMNS.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`,
-      ...rows.flatMap((row) => COLUMNS.map((column) => row[column])),
+      `INSERT INTO tokens (${columns.join(", ")}) VALUES ${rows.map(() => tuple).join(", ")}`,
+      ...rows.flatMap((row) => columns.map((column) => row[column])),
     );
   }
 
