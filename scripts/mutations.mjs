@@ -234,6 +234,14 @@ export const mutations = [
     tests: ["test/oauth/token.test.ts"],
   },
   {
+    id: "auth-lock-memory-not-updated",
+    file: "src/durable/shard/client-throttle.ts",
+    search: "this.remember(source, (row?.locked_until as number | undefined) ?? lockedUntil);",
+    replace: "",
+    rule: "A shard's memory of locks follows every lock it records: a locked-out source is refused at once",
+    tests: ["test/oauth/throttling.test.ts"],
+  },
+  {
     id: "lockout-off-by-one",
     file: "src/durable/throttle.ts",
     search: "return window.failures >= THROTTLE.MAX_FAILURES;",

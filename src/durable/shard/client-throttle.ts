@@ -13,6 +13,9 @@ export interface FailureVerdict {
   paceMs: number;
 }
 
+/** Sources whose lock a shard keeps in memory (beyond it, the memory starts over: the rows stay authoritative). */
+const MEMORY_ENTRIES = 10_000;
+
 /** The key-wide row of `source_failures`: failures from all sources, for slowing the key down. */
 const ALL_SOURCES = "*";
 /** A consumer key is slowed down past this many failures from all sources in a window (secrets are strong). */
@@ -25,24 +28,44 @@ const KEY_SLOW_AFTER = 4 * THROTTLE.SLOW_AFTER;
  * ends. Other sources are untouched.
  */
 export class ClientThrottle {
+  /**
+   * Each source's lock as last read or written (0: none), so that an authentication, which asks on every request,
+   * reads the table once per source. Every write of the table goes through {@link applyLock}, which keeps this in
+   * step; the clean-up deletes only locks that have ended.
+   */
+  private readonly locks = new Map<string, number>();
+
   constructor(private readonly sql: SqlStorage) {}
 
   /** Seconds the source stays locked out of this key on this shard; 0 when it is not. */
   lockedFor(source: string, now: number): number {
-    const row = this.sql
-      .exec<SqlRow>("SELECT locked_until FROM source_locks WHERE source = ?", source)
-      .toArray()[0];
-    const until = (row?.locked_until as number | undefined) ?? 0;
+    let until = this.locks.get(source);
+    if (until === undefined) {
+      const row = this.sql
+        .exec<SqlRow>("SELECT locked_until FROM source_locks WHERE source = ?", source)
+        .toArray()[0];
+      until = (row?.locked_until as number | undefined) ?? 0;
+      this.remember(source, until);
+    }
     return until > now ? Math.ceil((until - now) / 1000) : 0;
   }
 
   applyLock(source: string, lockedUntil: number): void {
-    this.sql.exec(
-      `INSERT INTO source_locks (source, locked_until) VALUES (?, ?)
-       ON CONFLICT (source) DO UPDATE SET locked_until = MAX(locked_until, excluded.locked_until)`,
-      source,
-      lockedUntil,
-    );
+    const [row] = this.sql
+      .exec<SqlRow>(
+        `INSERT INTO source_locks (source, locked_until) VALUES (?, ?)
+         ON CONFLICT (source) DO UPDATE SET locked_until = MAX(locked_until, excluded.locked_until)
+         RETURNING locked_until`,
+        source,
+        lockedUntil,
+      )
+      .toArray();
+    this.remember(source, (row?.locked_until as number | undefined) ?? lockedUntil);
+  }
+
+  private remember(source: string, until: number): void {
+    if (this.locks.size >= MEMORY_ENTRIES && !this.locks.has(source)) this.locks.clear();
+    this.locks.set(source, until);
   }
 
   /** Home shard only: counts one failure of `source` (or refuses to, once it is used up). */
