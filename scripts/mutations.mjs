@@ -90,7 +90,8 @@ export const mutations = [
   {
     id: "rotation-decision-unserialized",
     file: "src/durable/shard/schema.ts",
-    search: "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
+    search:
+      "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
     replace: "WHERE hash = ? AND kind = 'refresh' AND (expires_at IS NULL OR expires_at > ?)",
     rule: "Rotation is decided in one serialized step: parallel refreshes of one token yield one successor pair",
     tests: ["test/oauth/refresh.test.ts"],
@@ -98,7 +99,8 @@ export const mutations = [
   {
     id: "rotation-decision-unserialized-strict",
     file: "src/durable/shard/schema.ts",
-    search: "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
+    search:
+      "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
     replace: "WHERE hash = ? AND kind = 'refresh' AND (expires_at IS NULL OR expires_at > ?)",
     rule: "REFRESH_TOKEN_REUSE_GRACE=0: exactly one of parallel refreshes of one token wins",
     tests: ["test/variants/strict-config.test.ts"],
@@ -269,16 +271,20 @@ export const mutations = [
   {
     id: "rotation-expired-accepted",
     file: "src/durable/shard/schema.ts",
-    search: "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
-    replace: "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ? OR 1)",
+    search:
+      "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
+    replace:
+      "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ? OR 1)",
     rule: "An expired refresh token is refused (invalid_grant)",
     tests: ["test/oauth/refresh.test.ts"],
   },
   {
     id: "rotation-revoked-accepted",
     file: "src/durable/shard/schema.ts",
-    search: "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
-    replace: "WHERE hash = ? AND kind = 'refresh' AND state != 'spent' AND (expires_at IS NULL OR expires_at > ?)",
+    search:
+      "WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)",
+    replace:
+      "WHERE hash = ? AND kind = 'refresh' AND state != 'spent' AND (expires_at IS NULL OR expires_at > ?)",
     rule: "A revoked refresh token is refused (invalid_grant)",
     tests: ["test/oauth/refresh.test.ts"],
   },
