@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { optimizedDeps } from "./test/vitest-deps";
 
 export default defineConfig({
   plugins: [
@@ -27,11 +28,13 @@ export default { fetch() { return new Response("broken-counter"); } };`,
     }),
   ],
   test: {
+    name: "workers",
     include: ["test/**/*.test.ts"],
     exclude: ["test/e2e/**", "test/variants/**", "test/faults/**"],
     // Real HTTP servers (node:http on ephemeral loopback ports): the gateway tests' backend, inject("gatewayBackend"),
     // and the jwt-bearer tests' JWKS host, inject("jwksServer").
     globalSetup: ["./test/gateway/global-setup.ts", "./test/signing/global-setup.ts"],
     testTimeout: 30_000,
+    deps: optimizedDeps,
   },
 });

@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { optimizedDeps } from "./test/vitest-deps";
 
 /**
  * The same worker over a KV namespace that fails on purpose (test/faults/flaky-kv.mjs, a miniflare wrapped
@@ -33,8 +34,10 @@ export default defineConfig({
     }),
   ],
   test: {
+    name: "faults",
     include: ["test/faults/**/*.test.ts"],
     globalSetup: ["./test/gateway/global-setup.ts"],
     testTimeout: 30_000,
+    deps: optimizedDeps,
   },
 });

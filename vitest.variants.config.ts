@@ -1,5 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { optimizedDeps } from "./test/vitest-deps";
 
 /**
  * The same worker under non-default configuration: strict single-use refresh tokens
@@ -22,7 +23,9 @@ export default defineConfig({
     }),
   ],
   test: {
+    name: "variants",
     include: ["test/variants/**/*.test.ts"],
     testTimeout: 30_000,
+    deps: optimizedDeps,
   },
 });
