@@ -44,6 +44,8 @@ async function runLane(lane, scripts) {
     results.push(result);
     if (result.status !== 0) break;
   }
+  for (const script of scripts.slice(results.length))
+    results.push({ lane, script, status: null, seconds: 0 });
   return results;
 }
 
