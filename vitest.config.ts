@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { optimizedDeps } from "./test/vitest-deps";
+import { optimizedDeps } from "./test/vitest-deps.ts";
 
 export default defineConfig({
   plugins: [

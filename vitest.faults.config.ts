@@ -1,6 +1,6 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
-import { optimizedDeps } from "./test/vitest-deps";
+import { optimizedDeps } from "./test/vitest-deps.ts";
 
 /**
  * The same worker over a KV namespace that fails on purpose (test/faults/flaky-kv.mjs, a miniflare wrapped
