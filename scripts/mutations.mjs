@@ -52,11 +52,10 @@ export const mutations = [
     tests: ["test/gateway/validation-cache.test.ts"],
   },
   {
-    id: "registry-user-change-purges-nothing",
-    file: "src/durable/registry.ts",
-    search:
-      "purge.push(...(await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch)));",
-    replace: "await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch);",
+    id: "user-store-change-purges-nothing",
+    file: "src/durable/user-store.ts",
+    search: "await purgeValidation(this.env, this.config.gatewayCacheTtl, purged.flat());",
+    replace: "await purgeValidation(this.env, this.config.gatewayCacheTtl, []);",
     rule: "A password change or a deleted user ends the user's tokens at the gateway at once",
     tests: ["test/gateway/validation-cache.test.ts"],
   },
@@ -500,6 +499,31 @@ export const mutations = [
     replace: "randomSecret(8)}`;",
     rule: "RFC 6749 §10.10: tokens carry 256 random bits",
     tests: ["test/oauth/token.test.ts"],
+  },
+  // ---- the user store (README "Users: the user store") ------------------------------------------------------
+  {
+    id: "user-store-routes-spelling",
+    file: "src/core/user-store-routing.ts",
+    search: "shard: userStoreShard(principal) };",
+    replace: "shard: userStoreShard(name) };",
+    rule: "alice, alice@carbon.super and PRIMARY/alice are one user in one user store",
+    tests: ["test/durable/user-store.test.ts"],
+  },
+  {
+    id: "user-store-handover-forgets-shards",
+    file: "src/durable/registry/legacy-users.ts",
+    search: ".filter((key) => key.shards > 0 && key.used.includes(userShard(username, key.shards)))",
+    replace: ".filter(() => false)",
+    rule: "Users taken over from the registry keep the token shards that know them: a later change reaches them",
+    tests: ["test/durable/user-store-migration.test.ts"],
+  },
+  {
+    id: "user-store-adopt-overwrites",
+    file: "src/durable/users/accounts.ts",
+    search: "INSERT OR IGNORE INTO users (username, name, tenant",
+    replace: "INSERT OR REPLACE INTO users (username, name, tenant",
+    rule: "A repeated take-over from the registry never brings back an old password or epoch",
+    tests: ["test/durable/user-store-migration.test.ts"],
   },
   // ---- user authentication (src/services/user-authentication.ts, src/oauth/grants) -----------------------------
   {

@@ -18,6 +18,7 @@ export { ClientShard } from "./durable/client-shard";
 export { Registry } from "./durable/registry";
 export { SigningKeys } from "./durable/signing-keys";
 export { ThrottleCounter } from "./durable/throttle-counter";
+export { UserStore } from "./durable/user-store";
 
 const oauthMethodNotAllowed = () => {
   throw new OAuthError("invalid_request", "use POST", { status: 405, headers: { Allow: "POST" } });

@@ -1,8 +1,10 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { expect } from "vitest";
 import { parseTokenRoute } from "../src/core/token-format";
+import { userStoreName, userStoreRoute } from "../src/core/user-store-routing";
+import { hashPassword } from "../src/crypto/password";
 import { hashSecret } from "../src/crypto/secrets";
-import { shardStub } from "../src/durable/names";
+import { shardStub, userStoreOf } from "../src/durable/names";
 
 export const ADMIN_TOKEN = "test-admin-token";
 export const ORIGIN = "http://localhost:8787";
@@ -160,4 +162,36 @@ export async function expectIssued(
     state.storage.sql.exec("SELECT kind, state, key_type FROM tokens WHERE hash = ?", hash).toArray(),
   );
   expect(rows).toEqual([{ kind: "access", state: "active", key_type: expected.keyType }]);
+}
+
+/**
+ * Seeds users straight into their user stores' SQLite (each where the production routing puts it): thousands of
+ * users through the admin API would cost as many PBKDF2 runs of 100,000 iterations. The iteration count is
+ * stored per hash, so one single-iteration hash serves all. `names` are plain names (tenant carbon.super).
+ */
+export async function seedUsers(names: readonly string[], password: string): Promise<void> {
+  const hash = JSON.stringify(await hashPassword(password, 1));
+  const byStore = new Map<string, string[]>();
+  for (const name of names) {
+    const store = userStoreName(userStoreRoute(name, new Map()));
+    byStore.set(store, [...(byStore.get(store) ?? []), name]);
+  }
+  for (const group of byStore.values()) {
+    await runInDurableObject(userStoreOf(env, group[0] as string), (_instance, state) => {
+      const now = Date.now();
+      state.storage.transactionSync(() => {
+        for (const name of group) {
+          state.storage.sql.exec(
+            "INSERT INTO users (username, name, tenant, user_store_domain, password, created_at, epoch) VALUES (?, ?, ?, ?, ?, ?, 1)",
+            `${name}@carbon.super`,
+            name,
+            "carbon.super",
+            "PRIMARY",
+            hash,
+            now,
+          );
+        }
+      });
+    });
+  }
 }

@@ -6,11 +6,18 @@ import {
   parseUserName,
 } from "../core/identity";
 import { hashPassword } from "../crypto/password";
-import { registryStub } from "../durable/names";
 import { AdminError } from "../errors/admin-error";
+import * as users from "../services/users";
 import { adminRouter } from "./admin-app";
 import { unwrap } from "./registry-result";
-import { changePassword, createUser, deleteUser, getUser, listUsers } from "./schemas/users";
+import {
+  changePassword,
+  createUser,
+  DEFAULT_USER_PAGE,
+  deleteUser,
+  getUser,
+  listUsers,
+} from "./schemas/users";
 
 function userPath(raw: string): string {
   // Hono has already percent-decoded the path parameter.
@@ -35,7 +42,7 @@ export const userRoutes = adminRouter()
       );
     }
     const created = unwrap(
-      await registryStub(c.env).createUser({
+      await users.createUser(c.env, {
         username: formatUserName(user),
         name: user.name,
         tenant: user.tenant,
@@ -45,9 +52,18 @@ export const userRoutes = adminRouter()
     );
     return c.json(created, 201, { Location: `/admin/users/${encodeURIComponent(created.username)}` });
   })
-  .openapi(listUsers, async (c) => c.json(await registryStub(c.env).listUsers(), 200))
+  .openapi(listUsers, async (c) => {
+    const { limit = DEFAULT_USER_PAGE, after } = c.req.valid("query");
+    const page = await users.listUsers(c.env, after ?? null, limit);
+    const headers: Record<string, string> = {};
+    if (page.next !== null) {
+      const next = new URLSearchParams({ limit: String(limit), after: page.next });
+      headers.Link = `</admin/users?${next}>; rel="next"`;
+    }
+    return c.json(page.users, 200, headers);
+  })
   .openapi(getUser, async (c) =>
-    c.json(unwrap(await registryStub(c.env).getUser(userPath(c.req.valid("param").username))), 200),
+    c.json(unwrap(await users.getUser(c.env, userPath(c.req.valid("param").username))), 200),
   )
   .openapi(changePassword("put"), async (c) =>
     c.json(await setPassword(c.env, c.req.valid("param").username, c.req.valid("json").password), 200),
@@ -56,10 +72,10 @@ export const userRoutes = adminRouter()
     c.json(await setPassword(c.env, c.req.valid("param").username, c.req.valid("json").password), 200),
   )
   .openapi(deleteUser, async (c) => {
-    unwrap(await registryStub(c.env).deleteUser(userPath(c.req.valid("param").username)));
+    unwrap(await users.deleteUser(c.env, userPath(c.req.valid("param").username)));
     return c.body(null, 204);
   });
 
 async function setPassword(env: Env, rawUsername: string, password: string) {
-  return unwrap(await registryStub(env).setUserPassword(userPath(rawUsername), await hashPassword(password)));
+  return unwrap(await users.setUserPassword(env, userPath(rawUsername), await hashPassword(password)));
 }

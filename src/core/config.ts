@@ -1,5 +1,6 @@
 import { type CorsConfig, readCorsConfig } from "./cors-config";
 import { readIssuer } from "./issuer";
+import { NO_PARTITIONS, type Partitions, readPartitions } from "./partitions";
 
 /**
  * Typed configuration, read once per set of bindings. Names and defaults are listed in README "Configuration";
@@ -31,6 +32,8 @@ export interface Config {
   issuer: string | null;
   /** A throttling counter that cannot be reached: let limited calls through uncounted (true) or refuse (false). */
   throttleFailOpen: boolean;
+  /** `USER_STORE_PARTITIONS`: user-store domains whose users and tokens live in objects of their own. */
+  partitions: Partitions;
 }
 
 export const DEFAULT_CONFIG: Config = {
@@ -51,6 +54,7 @@ export const DEFAULT_CONFIG: Config = {
   environment: "development",
   issuer: null,
   throttleFailOpen: false,
+  partitions: NO_PARTITIONS,
 };
 
 /** An HTTP field name (RFC 9110 §5.1: a token). */
@@ -130,6 +134,7 @@ export function readConfig(source: object): Config {
     environment,
     issuer: readIssuer(s.ISSUER, environment),
     throttleFailOpen: boolean(s, "THROTTLE_FAIL_OPEN", DEFAULT_CONFIG.throttleFailOpen),
+    partitions: readPartitions(s.USER_STORE_PARTITIONS),
   };
   cache.set(source, config);
   return config;

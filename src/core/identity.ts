@@ -49,3 +49,14 @@ export function canonicalUserName(input: string): string | null {
 export function tenantOf(canonical: string): string {
   return canonical.slice(canonical.lastIndexOf("@") + 1);
 }
+
+/** The name a log-in attempt is throttled and routed under: the canonical user name, or the text as typed (bounded). */
+export function loginPrincipal(input: string): string {
+  return canonicalUserName(input) ?? input.trim().toLowerCase().slice(0, 256);
+}
+
+/** The user-store domain of a canonical name (`FOO/alice@t` is FOO, `alice@t` PRIMARY); null for any other text. */
+export function userStoreDomainOf(canonical: string): string | null {
+  const parsed = parseUserName(canonical);
+  return parsed && formatUserName(parsed) === canonical ? parsed.userStoreDomain : null;
+}

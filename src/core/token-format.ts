@@ -69,3 +69,13 @@ export function isConsumerKey(value: string): boolean {
 export function shardName(route: TokenRoute): string {
   return `${route.consumerKey}/${route.shard}`;
 }
+
+const SHARD_NAME = /^([A-Za-z0-9_-]{8,64})\/(0|[1-9][0-9]?)$/;
+
+/** The route a shard's object name stands for (the inverse of {@link shardName}); null for any other text. */
+export function parseShardName(name: string): TokenRoute | null {
+  const match = SHARD_NAME.exec(name);
+  if (!match) return null;
+  const shard = Number(match[2]);
+  return shard < MAX_SHARDS ? { consumerKey: match[1] as string, shard } : null;
+}

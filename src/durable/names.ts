@@ -1,6 +1,9 @@
+import { readConfig } from "../core/config";
+import { partitionOf } from "../core/partitions";
 import { shardName, type TokenRoute } from "../core/token-format";
+import { type UserStoreRoute, userStoreName, userStoreRoute } from "../core/user-store-routing";
 
-/** The registry is one named object: the directory of users, applications, keys, APIs and subscriptions. */
+/** The registry is one named object: the directory of applications, keys, APIs, subscriptions and tiers. */
 export const REGISTRY_NAME = "registry";
 
 export function registryStub(env: Env) {
@@ -29,4 +32,22 @@ export const counterNames = {
 
 export function counterStub(env: Env, name: string) {
   return env.THROTTLE_COUNTERS.get(env.THROTTLE_COUNTERS.idFromName(name));
+}
+
+/**
+ * A user store (src/durable/user-store.ts): one of USER_STORE_SHARDS objects, the shared ones or a partition's
+ * (src/core/partitions.ts), created in the partition's jurisdiction when it is pinned to one.
+ */
+export function userStoreStub(env: Env, route: UserStoreRoute) {
+  const partition = partitionOf(readConfig(env).partitions, route.partition);
+  if (route.partition !== null && !partition) throw new Error(`no user-store partition ${route.partition}`);
+  const namespace = partition?.jurisdiction
+    ? env.USER_STORES.jurisdiction(partition.jurisdiction)
+    : env.USER_STORES;
+  return namespace.get(namespace.idFromName(userStoreName(route)));
+}
+
+/** The user store that holds a user, by any accepted spelling of the name (README "Users: the user store"). */
+export function userStoreOf(env: Env, name: string) {
+  return userStoreStub(env, userStoreRoute(name, readConfig(env).partitions));
 }

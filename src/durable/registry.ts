@@ -5,32 +5,22 @@ import { purgeValidation } from "../cache/validation-cache";
 import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord, KeyType } from "../core/client-record";
 import { type Config, readConfig } from "../core/config";
-import { userShard } from "../core/shard-routing";
 import { UNLIMITED } from "../core/tiers";
-import type { PasswordHash } from "../crypto/password";
+import { sameUserStore, type UserStoreRoute, userStoreRoute } from "../core/user-store-routing";
 import { randomSecret } from "../crypto/secrets";
 import { migrate } from "./migrations";
 import { shardStub } from "./names";
 import { type ApiInput, ApiStore, type ApiView, type SubscriptionView } from "./registry/apis";
 import { type ApplicationInput, ApplicationStore, type ApplicationView } from "./registry/applications";
-import { type LoginGate, type LoginOutcome, LoginThrottle } from "./registry/login-throttle";
+import { type Handover, LegacyUsers } from "./registry/legacy-users";
 import { found, notFound, type RegistryResult } from "./registry/result";
 import { REGISTRY_MIGRATIONS } from "./registry/schema";
-import { type SessionLifetime, SessionStore } from "./registry/sessions";
 import { type TierChanges, type TierInput, TierStore, type TierView } from "./registry/tiers";
 import {
   type TrustedIssuerInput,
   TrustedIssuerStore,
   type TrustedIssuerView,
 } from "./registry/trusted-issuers";
-import {
-  loginPrincipal,
-  type NewUser,
-  type UserCredential,
-  UserStore,
-  type UserView,
-} from "./registry/users";
-import type { UserEpoch } from "./user-epoch";
 
 /** Routing facts of a consumer key, cached in KV and in each isolate. */
 export interface ClientRouting {
@@ -45,17 +35,16 @@ type Revocation = "none" | "all" | "application";
 const FORM_SIGNING_SECRET = "form-signing-secret";
 
 /**
- * The directory: users, applications and their keys, APIs and subscriptions. It is not on the token hot
- * path: token shards keep a copy of their key's record, which the registry pushes on every change.
+ * The directory: applications and their keys, APIs, subscriptions, tiers and trusted issuers. It is not on the
+ * token hot path: token shards keep a copy of their key's record, which the registry pushes on every change.
+ * Users live in the user store (src/durable/user-store.ts); the registry only hands over those it kept before.
  */
 export class Registry extends DurableObject<Env> {
-  private readonly users: UserStore;
-  private readonly logins: LoginThrottle;
+  private readonly legacyUsers: LegacyUsers;
   private readonly applications: ApplicationStore;
   private readonly apis: ApiStore;
   private readonly trustedIssuers: TrustedIssuerStore;
   private readonly tiers: TierStore;
-  private readonly sessions: SessionStore;
   /** Writes the gateway's routing table and consumer-key facts to KV (src/cache/publisher.ts). */
   private readonly gateway: GatewayPublisher;
   private readonly config: Config;
@@ -64,13 +53,11 @@ export class Registry extends DurableObject<Env> {
     super(ctx, env);
     migrate(ctx.storage, REGISTRY_MIGRATIONS);
     this.config = readConfig(env);
-    this.users = new UserStore(ctx.storage.sql);
-    this.logins = new LoginThrottle(ctx.storage.sql);
     this.applications = new ApplicationStore(ctx.storage.sql);
+    this.legacyUsers = new LegacyUsers(ctx.storage.sql, this.applications);
     this.apis = new ApiStore(ctx.storage.sql);
     this.trustedIssuers = new TrustedIssuerStore(ctx.storage.sql);
     this.tiers = new TierStore(ctx.storage.sql);
-    this.sessions = new SessionStore(ctx.storage.sql);
     this.gateway = new GatewayPublisher(env, this.config.gatewayCacheTtl, {
       apis: () => this.apis.listApis(),
       key: (consumerKey) => {
@@ -86,74 +73,17 @@ export class Registry extends DurableObject<Env> {
     });
   }
 
-  // ---- users --------------------------------------------------------------------------------------------
-  async createUser(user: NewUser): Promise<RegistryResult<UserView>> {
-    return this.users.create(user);
+  // ---- users from before the user store (src/durable/registry/legacy-users.ts) ---------------------------
+  /** The users the registry still holds whose names route to this user store, for it to take over. */
+  async handOverUsers(route: UserStoreRoute): Promise<Handover> {
+    return this.legacyUsers.handOver(this.routesTo(route));
   }
-  async getUser(username: string): Promise<RegistryResult<UserView>> {
-    return this.users.get(username);
+  /** Deletes the users a user store has taken over. */
+  async forgetHandedOverUsers(route: UserStoreRoute): Promise<void> {
+    this.legacyUsers.forget(this.routesTo(route));
   }
-  async listUsers(): Promise<UserView[]> {
-    return this.users.list();
-  }
-  /**
-   * A new password ends every session of the old one: a new credential epoch (src/durable/user-epoch.ts), and
-   * the user's tokens and developer-portal sessions are revoked. Answers only once every shard that may hold them knows the new epoch.
-   */
-  async setUserPassword(username: string, password: PasswordHash): Promise<RegistryResult<UserView>> {
-    const updated = this.users.setPassword(username, password);
-    if (!updated.ok) return updated;
-    this.sessions.endAllOf(username);
-    await this.endUserCredentials(username, updated.value.epoch);
-    return found(updated.value.user);
-  }
-  async deleteUser(username: string): Promise<RegistryResult<{ username: string }>> {
-    const deleted = this.users.delete(username);
-    if (!deleted.ok) return deleted;
-    this.sessions.endAllOf(username);
-    await this.endUserCredentials(username, deleted.value.epoch);
-    return found({ username });
-  }
-  /** A token shard's first view of a user's epoch (it has heard of no change yet). */
-  async userEpoch(username: string): Promise<UserEpoch> {
-    return this.users.epoch(username);
-  }
-
-  /**
-   * Tells every shard that may hold the user's tokens the user's new epoch, and has it revoke them, in one step
-   * there. A user's tokens for a consumer key all live on one shard (userShard), so this is one call per key
-   * whose shard has ever been used, never a scan. A shard not used yet holds nothing, and asks for the epoch
-   * (userEpoch) before it first mints for the user, which is after this change.
-   */
-  private async endUserCredentials(username: string, epoch: UserEpoch): Promise<void> {
-    const purge: string[] = [];
-    for (const consumerKey of this.applications.allConsumerKeys()) {
-      const record = this.applications.clientRecord(consumerKey);
-      if (!record) continue;
-      const shard = userShard(username, record.shards);
-      if (!this.applications.shardsOf(consumerKey).includes(shard)) continue;
-      purge.push(...(await shardStub(this.env, { consumerKey, shard }).endUserCredentials(username, epoch)));
-    }
-    await this.purgeGateway(purge);
-  }
-  async getUserCredential(username: string): Promise<UserCredential | null> {
-    return this.users.credential(username);
-  }
-
-  /**
-   * A log-in attempt (README "Lock-out and throttling"): admitted and counted in this one step, or refused by
-   * the throttle, for any name alike; the user's stored hash (null for no such user) goes with an admission.
-   */
-  async beginLogin(
-    name: string,
-    source: string,
-  ): Promise<{ principal: string; gate: LoginGate; credential: UserCredential | null }> {
-    const principal = loginPrincipal(name);
-    const gate = this.logins.begin(principal, source, Date.now());
-    return { principal, gate, credential: gate.ok ? this.users.credential(name) : null };
-  }
-  async finishLogin(principal: string, source: string, outcome: LoginOutcome): Promise<void> {
-    this.logins.finish(principal, source, outcome, Date.now());
+  private routesTo(route: UserStoreRoute): (username: string) => boolean {
+    return (username) => sameUserStore(userStoreRoute(username, this.config.partitions), route);
   }
 
   /**
@@ -182,23 +112,6 @@ export class Registry extends DurableObject<Env> {
     const secret = randomSecret(32);
     this.ctx.storage.kv.put(FORM_SIGNING_SECRET, secret);
     return secret;
-  }
-
-  // ---- developer-portal sessions (README "Developer portal") -------------------------------------------
-  async createPortalSession(idHash: string, username: string, lifetime: SessionLifetime): Promise<void> {
-    this.sessions.create(idHash, username, lifetime, Date.now());
-  }
-  /** The signed-in user of a session, or null when it is unknown, ended, expired or its user is gone. */
-  async usePortalSession(idHash: string, lifetime: SessionLifetime): Promise<string | null> {
-    const username = this.sessions.use(idHash, lifetime, Date.now());
-    if (username !== null && !this.users.get(username).ok) {
-      this.sessions.end(idHash);
-      return null;
-    }
-    return username;
-  }
-  async endPortalSession(idHash: string): Promise<void> {
-    this.sessions.end(idHash);
   }
 
   // ---- applications and keys ----------------------------------------------------------------------------
@@ -427,20 +340,17 @@ export class Registry extends DurableObject<Env> {
   }
 
   /**
-   * The last step of a verified jwt-bearer assertion, in one step of this object: the issuer is still trusted,
-   * `sub` names an existing user, and the `jti` was not used before, which is then recorded until the
-   * assertion expires. Nothing is recorded when any check fails.
+   * The last step of a verified jwt-bearer assertion whose `sub` the user store knows, in one step of this
+   * object: the issuer is still trusted and the `jti` was not used before, which is then recorded until the
+   * assertion expires. Nothing is recorded when a check fails.
    */
   async acceptAssertion(assertion: {
     issuerId: string;
     jtiHash: string;
     expiresAt: number;
-    subject: string;
-  }): Promise<{ ok: true; username: string; epoch: number } | { ok: false; reason: string }> {
+  }): Promise<{ ok: true } | { ok: false; reason: string }> {
     if (!this.trustedIssuers.get(assertion.issuerId).ok)
       return { ok: false, reason: "the issuer is not trusted" };
-    const user = this.users.credential(assertion.subject);
-    if (!user) return { ok: false, reason: "the assertion's subject is not a known user" };
     const use = this.trustedIssuers.useAssertion(
       assertion.issuerId,
       assertion.jtiHash,
@@ -448,7 +358,7 @@ export class Registry extends DurableObject<Env> {
       Date.now(),
     );
     if (use === "replayed") return { ok: false, reason: "the assertion was used before (jti)" };
-    return { ok: true, username: user.username, epoch: user.epoch };
+    return { ok: true };
   }
 
   // ---- gateway cache (src/cache/publisher.ts) -----------------------------------------------------------

@@ -1,7 +1,7 @@
 /**
  * Failed-authentication throttling (README "Lock-out and throttling"), shared by client authentication (per
  * consumer key, src/durable/shard/authentication.ts) and user log-in (per user name,
- * src/durable/registry/login-throttle.ts). Two rules:
+ * src/durable/users/login-throttle.ts). Two rules:
  *
  * - Per source (`CF-Connecting-IP`): at most MAX_FAILURES failed attempts per principal within WINDOW_MS from
  *   one source are evaluated; further ones from that source are refused without evaluating them until the

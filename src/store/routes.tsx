@@ -41,7 +41,14 @@ import {
   STORE,
   type Viewer,
 } from "./pages";
-import { currentSession, endSession, type PortalSession, startSession } from "./session";
+import {
+  currentSession,
+  endSession,
+  endSessionOnServer,
+  type PortalSession,
+  pendingSession,
+  presentedSession,
+} from "./session";
 
 /**
  * The developer portal, WSO2's "API Store" (README "Developer portal"). Every
@@ -149,12 +156,16 @@ async function signIn(c: StoreContext): Promise<Response> {
   if (username === "" || password === "") {
     return signInPage(c, { status: 400, username, error: "Enter your username and password." });
   }
-  // The same check, failure count and lockout as the authorization endpoint's login page.
-  const result = await authenticateUser(c.env, username, password, requestSource(c.req.raw.headers));
+  // The same check, failure count and lockout as the authorization endpoint's login page. Two calls to the
+  // user's store: the admission, then the outcome with the new session (and the end of the browser's previous
+  // one when it lives there too; one more call when it lives in another store).
+  const previous = await presentedSession(c);
+  const pending = await pendingSession(c, username, previous);
+  const source = requestSource(c.req.raw.headers);
+  const result = await authenticateUser(c.env, username, password, source, pending.session);
   if (!result.ok) return signInPage(c, { username, error: loginFailureMessage() });
-  const previous = await currentSession(c);
-  if (previous) await endSession(c, previous);
-  return redirect(STORE, [await startSession(c, result.username)]);
+  if (previous && pending.session.replaces === null) await endSessionOnServer(c.env, previous);
+  return redirect(STORE, [pending.setCookie]);
 }
 
 interface Submitted {

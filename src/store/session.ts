@@ -1,26 +1,41 @@
 import type { Context } from "hono";
 import { generateCookie, getCookie } from "hono/cookie";
+import { readConfig } from "../core/config";
+import {
+  formatUserStoreRoute,
+  parseUserStoreRoute,
+  sameUserStore,
+  type UserStoreRoute,
+  userStoreRoute,
+} from "../core/user-store-routing";
 import { hashSecret, randomSecret } from "../crypto/secrets";
-import { registryStub } from "../durable/names";
-import type { SessionLifetime } from "../durable/registry/sessions";
+import { userStoreStub } from "../durable/names";
+import type { NewSession } from "../durable/user-store";
+import type { SessionLifetime } from "../durable/users/sessions";
 import type { AppEnv } from "../http/app-env";
 
 /**
- * Developer-portal sessions (README "Developer portal"). The cookie holds 256 random bits and nothing else;
- * the Registry keeps only their SHA-256 with the user and the deadlines, so a cookie that was altered, made
- * up, signed out or expired finds nothing. Sign-in always starts a new session (no fixation).
+ * Developer-portal sessions (README "Developer portal"). The cookie holds the user store the session lives in
+ * (`<n>` or `<n>-<DOMAIN>`, README "Users: the user store") and 256 random bits; that store keeps only their
+ * SHA-256 with the user and the deadlines, so a cookie that was altered, made up, signed out or expired finds
+ * nothing. Sign-in always starts a new session (no fixation).
  */
 export const SESSION_LIFETIME: SessionLifetime = { absoluteMs: 8 * 3600_000, idleMs: 3600_000 };
 
-/** A signed-in user, and the hash that names their session (the CSRF tokens are bound to it). */
-export interface PortalSession {
-  username: string;
+/** A session as the browser's cookie names it, not yet looked up. */
+export interface PresentedSession {
+  route: UserStoreRoute;
   idHash: string;
+}
+
+/** A signed-in user, and the hash that names their session (the CSRF tokens are bound to it). */
+export interface PortalSession extends PresentedSession {
+  username: string;
 }
 
 type StoreContext = Context<AppEnv>;
 
-const SESSION_VALUE = /^[A-Za-z0-9_-]{43}$/;
+const SESSION_VALUE = /^([0-9]{1,2}(?:-[A-Z0-9_]{1,32})?)\.([A-Za-z0-9_-]{43})$/;
 
 export interface CookieSpec {
   name: string;
@@ -40,32 +55,68 @@ export function portalCookie(requestUrl: string, base: string): CookieSpec {
 
 const sessionCookie = (c: StoreContext) => portalCookie(c.req.url, "ekm_store");
 
-/** Starts a session for `username`; answers the `Set-Cookie` value that hands it to the browser. */
-export async function startSession(c: StoreContext, username: string): Promise<string> {
+/** A session to start if the sign-in of `username` succeeds, and the `Set-Cookie` value that would hand it over. */
+export interface PendingSession {
+  session: NewSession;
+  setCookie: string;
+  route: UserStoreRoute;
+}
+
+/**
+ * Prepares the session a sign-in starts: it lives in the user store of the name signing in, which starts it in
+ * the call that records the successful log-in. `previous` (the browser's session, if any) ends in that same call
+ * when it lives in the same store.
+ */
+export async function pendingSession(
+  c: StoreContext,
+  username: string,
+  previous: PresentedSession | null,
+): Promise<PendingSession> {
+  const route = userStoreRoute(username, readConfig(c.env).partitions);
   const id = randomSecret(32);
-  await registryStub(c.env).createPortalSession(await hashSecret(id), username, SESSION_LIFETIME);
   const spec = sessionCookie(c);
-  return generateCookie(spec.name, id, {
+  const setCookie = generateCookie(spec.name, `${formatUserStoreRoute(route)}.${id}`, {
     path: spec.path,
     secure: spec.secure,
     httpOnly: true,
     sameSite: "Lax",
     maxAge: SESSION_LIFETIME.absoluteMs / 1000,
   });
+  const replaces = previous && sameUserStore(previous.route, route) ? previous.idHash : null;
+  return {
+    session: { idHash: await hashSecret(id), lifetime: SESSION_LIFETIME, replaces },
+    setCookie,
+    route,
+  };
+}
+
+/** The session the browser's cookie names, without looking it up; null for a malformed cookie. */
+export async function presentedSession(c: StoreContext): Promise<PresentedSession | null> {
+  const match = SESSION_VALUE.exec(getCookie(c, sessionCookie(c).name) ?? "");
+  if (!match) return null;
+  const route = parseUserStoreRoute(match[1] as string, readConfig(c.env).partitions);
+  return route ? { route, idHash: await hashSecret(match[2] as string) } : null;
 }
 
 /** The session the browser's cookie names, or null. A malformed cookie is not even looked up. */
 export async function currentSession(c: StoreContext): Promise<PortalSession | null> {
-  const id = getCookie(c, sessionCookie(c).name);
-  if (!id || !SESSION_VALUE.test(id)) return null;
-  const idHash = await hashSecret(id);
-  const username = await registryStub(c.env).usePortalSession(idHash, SESSION_LIFETIME);
-  return username === null ? null : { username, idHash };
+  const presented = await presentedSession(c);
+  if (!presented) return null;
+  const username = await userStoreStub(c.env, presented.route).usePortalSession(
+    presented.idHash,
+    SESSION_LIFETIME,
+  );
+  return username === null ? null : { ...presented, username };
+}
+
+/** Ends a session on the server (nothing happens for one that does not exist). */
+export async function endSessionOnServer(env: Env, session: PresentedSession): Promise<void> {
+  await userStoreStub(env, session.route).endPortalSession(session.idHash);
 }
 
 /** Ends the session on the server; answers the `Set-Cookie` value that makes the browser drop the cookie. */
-export async function endSession(c: StoreContext, session: PortalSession): Promise<string> {
-  await registryStub(c.env).endPortalSession(session.idHash);
+export async function endSession(c: StoreContext, session: PresentedSession): Promise<string> {
+  await endSessionOnServer(c.env, session);
   const spec = sessionCookie(c);
   return generateCookie(spec.name, "", {
     path: spec.path,

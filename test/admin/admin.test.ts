@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
-import { registryStub } from "../../src/durable/names";
+import { userStoreOf } from "../../src/durable/names";
 import { admin, adminJson, call, createApp, createUser, introspect, passwordToken, token } from "../helpers";
 
 describe("admin API authentication", () => {
@@ -34,7 +34,7 @@ describe("/admin/users", () => {
       userStoreDomain: "PRIMARY",
     });
     expect(JSON.stringify(body)).not.toContain("alice-pass-1");
-    const stored = await runInDurableObject(registryStub(env), (_i, state) =>
+    const stored = await runInDurableObject(userStoreOf(env, "alice"), (_i, state) =>
       state.storage.sql.exec("SELECT password FROM users WHERE username = 'alice@carbon.super'").one(),
     );
     const hash = JSON.parse(stored.password as string);

@@ -1,11 +1,11 @@
 import { createExecutionContext, runInDurableObject, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { userShard } from "../../src/core/shard-routing";
-import { hashPassword } from "../../src/crypto/password";
-import { registryStub, shardStub } from "../../src/durable/names";
+import { shardStub } from "../../src/durable/names";
 import { DEFAULT_SHARDS } from "../../src/durable/registry/applications";
 import worker from "../../src/index";
-import { basic, createApp, env, ORIGIN, postForm } from "../helpers";
+import { basic, createApp, env, ORIGIN, postForm, seedUsers as seedUserRows } from "../helpers";
+import { userNames } from "./user-names";
 
 /**
  * One hot client. A Durable Object instance is single-threaded, so a client's tokens are spread over N shard
@@ -20,53 +20,8 @@ const ISSUED = 1_000;
 const PARALLEL = 100;
 const PASSWORD = "spread-Passw0rd";
 
-/**
- * Distinct user names that look like real ones rather than a numbered sequence (FNV-1a of `user1..userN` is
- * unusually even): a seeded generator, so every run is the same.
- */
-function userNames(count: number): string[] {
-  let seed = 0x2545f491;
-  const next = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const alphabet = "abcdefghijklmnopqrstuvwxyz";
-  const names = new Set<string>();
-  while (names.size < count) {
-    const length = 3 + Math.floor(next() * 8);
-    let name = "";
-    for (let i = 0; i < length; i++) name += alphabet[Math.floor(next() * alphabet.length)];
-    if (next() < 0.5) name += `.${alphabet[Math.floor(next() * alphabet.length)]}`;
-    if (next() < 0.3) name += String(Math.floor(next() * 100));
-    names.add(name);
-  }
-  return [...names];
-}
-
-/**
- * Writes users straight into the registry's SQLite: 10,000 users through the admin API would cost 10,000 PBKDF2
- * runs of 100,000 iterations. The iteration count is stored per hash, so one single-iteration hash serves all.
- */
 async function seedUsers(names: string[]): Promise<void> {
-  const password = JSON.stringify(await hashPassword(PASSWORD, 1));
-  await runInDurableObject(registryStub(env), (_instance, state) => {
-    const now = Date.now();
-    state.storage.transactionSync(() => {
-      for (const name of names) {
-        state.storage.sql.exec(
-          "INSERT INTO users (username, name, tenant, user_store_domain, password, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-          `${name}@carbon.super`,
-          name,
-          "carbon.super",
-          "PRIMARY",
-          password,
-          now,
-        );
-      }
-    });
-  });
+  await seedUserRows(names, PASSWORD);
 }
 
 /**

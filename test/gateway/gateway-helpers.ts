@@ -2,7 +2,7 @@ import { createExecutionContext, env, runInDurableObject, waitOnExecutionContext
 import { inject } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
 import { hashSecret } from "../../src/crypto/secrets";
-import { registryStub, shardStub } from "../../src/durable/names";
+import { registryStub, shardStub, userStoreOf } from "../../src/durable/names";
 import app from "../../src/index";
 import { adminJson, basic, call, createApp, type Keys, type TestApp, token, unique } from "../helpers";
 
@@ -110,9 +110,10 @@ export async function validationCached(accessToken: string): Promise<Record<stri
 }
 
 export interface CallCounter {
-  /** Method calls that reached any ClientShard / the Registry since counting began. */
+  /** Method calls that reached any ClientShard / the Registry / any UserStore since counting began. */
   shard: number;
   registry: number;
+  userStore: number;
   stop(): Promise<void>;
 }
 
@@ -121,7 +122,7 @@ export interface CallCounter {
  * through live instances with runInDurableObject). Every RPC into any shard or the registry is counted.
  */
 export async function countDurableObjectCalls(): Promise<CallCounter> {
-  const counter = { shard: 0, registry: 0 };
+  const counter = { shard: 0, registry: 0, userStore: 0 };
   const restores: Array<() => void> = [];
   const wrap = (prototype: Record<string, unknown>, bump: () => void) => {
     for (const name of Object.getOwnPropertyNames(prototype)) {
@@ -140,6 +141,13 @@ export async function countDurableObjectCalls(): Promise<CallCounter> {
   await runInDurableObject(shard, (instance) => {
     wrap(Object.getPrototypeOf(instance), () => {
       counter.shard += 1;
+    });
+  });
+  // Before the registry is wrapped: a user store's first start asks the registry for its old users.
+  // Every user store shares one class, hence one prototype: wrapping it through one counts them all.
+  await runInDurableObject(userStoreOf(env, "call-counter-probe"), (instance) => {
+    wrap(Object.getPrototypeOf(instance), () => {
+      counter.userStore += 1;
     });
   });
   const registry = registryStub(env);

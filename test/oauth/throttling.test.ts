@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { registryStub } from "../../src/durable/names";
+import { loginPrincipal } from "../../src/core/identity";
+import { userStoreOf } from "../../src/durable/names";
 import { basic, createApp, createUser, postForm, unique } from "../helpers";
 
 const ATTACKER = "203.0.113.66";
@@ -19,11 +20,11 @@ function passwordGrant(
   );
 }
 
-/** Counts the registry's finishLogin calls: one per log-in attempt whose password was actually evaluated. */
+/** Counts the user stores' finishLogin calls: one per log-in attempt whose password was actually evaluated. */
 async function countEvaluations(): Promise<{ failures: () => number; stop: () => Promise<void> }> {
   const seen: string[] = [];
   let restore = () => {};
-  await runInDurableObject(registryStub(env), (instance) => {
+  await runInDurableObject(userStoreOf(env, "any-user-store"), (instance) => {
     const prototype = Object.getPrototypeOf(instance) as { finishLogin: (...args: unknown[]) => unknown };
     const original = prototype.finishLogin;
     prototype.finishLogin = function (this: unknown, ...args: unknown[]) {
@@ -38,6 +39,12 @@ async function countEvaluations(): Promise<{ failures: () => number; stop: () =>
     failures: () => seen.filter((outcome) => outcome === "failure").length,
     stop: async () => restore(),
   };
+}
+
+/** The user store's admission of a log-in attempt, as src/services/user-authentication.ts asks for it. */
+function beginLogin(name: string, source: string) {
+  const principal = loginPrincipal(name);
+  return userStoreOf(env, principal).beginLogin(principal, source);
 }
 
 describe("lock-out and throttling (README): per source, exact under concurrency, no user enumeration", () => {
@@ -73,19 +80,19 @@ describe("lock-out and throttling (README): per source, exact under concurrency,
     const user = await createUser();
     // 30 parallel admissions with none finished yet: a count taken only after evaluating would admit them all.
     const gates = await Promise.all(
-      Array.from({ length: 30 }, () => registryStub(env).beginLogin(user.username, "203.0.113.80")),
+      Array.from({ length: 30 }, () => beginLogin(user.username, "203.0.113.80")),
     );
     expect(gates.filter((entry) => entry.gate.ok)).toHaveLength(5);
     expect(gates.filter((entry) => entry.gate.ok && entry.credential !== null)).toHaveLength(5);
     // Another source is admitted, and an unknown name is treated exactly alike.
-    expect((await registryStub(env).beginLogin(user.username, "203.0.113.81")).gate.ok).toBe(true);
+    expect((await beginLogin(user.username, "203.0.113.81")).gate.ok).toBe(true);
     const ghost = await Promise.all(
-      Array.from({ length: 30 }, () => registryStub(env).beginLogin(unique("ghost"), "203.0.113.80")),
+      Array.from({ length: 30 }, () => beginLogin(unique("ghost"), "203.0.113.80")),
     );
     expect(ghost.every((entry) => entry.gate.ok && entry.credential === null)).toBe(true);
     const sameGhost = unique("ghost");
     const repeated = await Promise.all(
-      Array.from({ length: 30 }, () => registryStub(env).beginLogin(sameGhost, "203.0.113.80")),
+      Array.from({ length: 30 }, () => beginLogin(sameGhost, "203.0.113.80")),
     );
     expect(repeated.filter((entry) => entry.gate.ok)).toHaveLength(5);
   });

@@ -1,7 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { userShard } from "../../src/core/shard-routing";
-import { registryStub, shardStub } from "../../src/durable/names";
+import { shardStub, userStoreOf } from "../../src/durable/names";
 import { STALE_CREDENTIAL } from "../../src/durable/shard/user-epochs";
 import { checkUser } from "../../src/services/user-authentication";
 import {
@@ -84,7 +84,7 @@ async function traceEvents(): Promise<{ events: string[]; stop: () => Promise<vo
       prototype[name] = original;
     });
   };
-  await runInDurableObject(registryStub(env), (instance) => {
+  await runInDurableObject(userStoreOf(env, "any-user-store"), (instance) => {
     const prototype = Object.getPrototypeOf(instance) as Record<string, unknown>;
     wrap(
       prototype,
@@ -196,7 +196,7 @@ describe("a deleted user, or one whose password changed, gains no token from a c
       const route = { consumerKey: app.keys.PRODUCTION.consumerKey, shard: userShard(user.canonical, 16) };
       // What token exchange learns of its subject token, and what an accepted assertion names.
       const described = await shardStub(env, route).describeSubjectToken(subject.access_token);
-      const credential = await registryStub(env).getUserCredential(user.username);
+      const credential = await userStoreOf(env, user.username).findUser(user.username);
       if (!described || !credential) throw new Error("setup");
       await end(user);
       const other = await createApp();

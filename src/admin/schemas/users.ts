@@ -1,6 +1,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { jsonObjectBody } from "../admin-app";
-import { errors, jsonBody, jsonResponse, NoContent, optionalText, text } from "./fields";
+import { errors, integer, jsonBody, jsonResponse, NoContent, optionalText, text } from "./fields";
 
 const MAX_PASSWORD = 256;
 
@@ -53,12 +53,36 @@ export const createUser = createRoute({
   responses: { 201: jsonResponse(User, "The user (never the password)"), ...errors(400, 409, 413, 415) },
 });
 
+/** Users per page of `GET /admin/users` unless `limit` says otherwise, and the most a page holds. */
+export const DEFAULT_USER_PAGE = 100;
+export const MAX_USER_PAGE = 1000;
+
+const UserListQuery = z.object({
+  limit: integer("limit", 1, MAX_USER_PAGE)
+    .optional()
+    .openapi({ description: `users per page (default ${DEFAULT_USER_PAGE})` }),
+  after: z
+    .string()
+    .max(200)
+    .optional()
+    .openapi({ description: "the last user name of the previous page", example: "alice@carbon.super" }),
+});
+
 export const listUsers = createRoute({
   method: "get",
   path: "/",
   tags,
-  summary: "List the users",
-  responses: { 200: jsonResponse(z.array(User), "Every user"), ...errors() },
+  summary: "List the users, a page at a time",
+  description:
+    'Users in name order. When there are more, the `Link` header names the next page (`rel="next"`, RFC 8288).',
+  request: { query: UserListQuery },
+  responses: {
+    200: {
+      ...jsonResponse(z.array(User), "One page of users"),
+      headers: z.object({ Link: z.string().optional().openapi({ description: "the next page, if any" }) }),
+    },
+    ...errors(400),
+  },
 });
 
 export const getUser = createRoute({

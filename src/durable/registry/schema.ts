@@ -1,6 +1,6 @@
 import { DEFAULT_TIERS, UNLIMITED } from "../../core/tiers";
 import type { Migration } from "../migrations";
-import { LOGIN_THROTTLE_SCHEMA } from "./login-throttle";
+import { LOGIN_THROTTLE_SCHEMA } from "../users/login-throttle";
 
 const REGISTRY_SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS users (
@@ -162,7 +162,7 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
       INSERT OR IGNORE INTO user_epoch_counter (id, value) VALUES (1, 0);
     `);
   },
-  // 7: log-in throttling per source and pace per user name (src/durable/registry/login-throttle.ts). The
+  // 7: log-in throttling per source and pace per user name (then src/durable/registry/login-throttle.ts). The
   //    users table's failures / window_start / locked_until columns are no longer used.
   (sql) => sql.exec(LOGIN_THROTTLE_SCHEMA),
   // 8: developer-portal sessions (README "Developer portal"), by the SHA-256 of the browser's session id.

@@ -1,5 +1,5 @@
 import { refuse } from "../../core/oauth-failure";
-import { registryStub } from "../names";
+import { userStoreOf } from "../names";
 import { admits, newerEpoch, type UserEpoch } from "../user-epoch";
 import type { SqlRow } from "./schema";
 
@@ -23,8 +23,9 @@ export interface PreparedCredential extends CredentialEpoch {
 
 /**
  * This shard's view of the credential epochs of the users it mints for (src/durable/user-epoch.ts): the newest it
- * has heard of, from the registry's change notices (`record`) or, before the first mint for a user, from asking
- * the registry once (`prepare`). Every mint for a user is admitted here in its own transaction.
+ * has heard of, from the user store's change notices (`record`) or, before the first mint for a user, from asking
+ * the user store once (`prepare`), which then counts this shard among those it tells of the user's changes.
+ * Every mint for a user is admitted here in its own transaction.
  */
 export class UserEpochs {
   /**
@@ -35,9 +36,11 @@ export class UserEpochs {
    */
   private readonly memory = new Map<string, UserEpoch>();
 
+  /** `shardName`: this shard's object name, which the user store records as one of the user's token places. */
   constructor(
     private readonly env: Env,
     private readonly sql: SqlStorage,
+    private readonly shardName: string,
   ) {}
 
   known(user: string): UserEpoch | null {
@@ -52,12 +55,12 @@ export class UserEpochs {
     return view;
   }
 
-  /** Before the transaction (it may await the registry): the view to check against, when the shard has none. */
+  /** Before the transaction (it may await the user store): the view to check against, when the shard has none. */
   async prepare(credential: CredentialEpoch | null): Promise<PreparedCredential | null> {
     if (!credential) return null;
     const fetched = this.known(credential.user)
       ? null
-      : await registryStub(this.env).userEpoch(credential.user);
+      : await userStoreOf(this.env, credential.user).userEpoch(credential.user, this.shardName);
     return { ...credential, fetched };
   }
 

@@ -3,7 +3,7 @@ import { canonicalUserName } from "../../core/identity";
 import { grantScope } from "../../core/scope";
 import { userShard } from "../../core/shard-routing";
 import { hashSecret } from "../../crypto/secrets";
-import { registryStub, shardStub } from "../../durable/names";
+import { registryStub, shardStub, userStoreOf } from "../../durable/names";
 import type { TrustedIssuerView } from "../../durable/registry/trusted-issuers";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
@@ -50,11 +50,13 @@ export const jwtBearerGrant: Grant = {
     const trusted = await trustedIssuerOf(env, unverified);
     // RFC 7523 §3 item 3: the token endpoint's URL identifies this authorization server; so does the issuer.
     const claims = await verifyAssertion(assertion, trusted, [tokenEndpoint, issuer]);
+    // The subject first: nothing is recorded (the jti stays unused) when it is not a known user.
+    const user = await userStoreOf(env, claims.sub).findUser(claims.sub);
+    if (!user) throw invalidGrant("the assertion's subject is not a known user");
     const accepted = await registryStub(env).acceptAssertion({
       issuerId: trusted.id,
       jtiHash: await hashSecret(`${trusted.id}\n${claims.jti}`),
       expiresAt: (claims.exp + CLOCK_TOLERANCE_SECONDS) * 1000,
-      subject: claims.sub,
     });
     if (!accepted.ok) throw invalidGrant(accepted.reason);
     return settle(
@@ -66,8 +68,8 @@ export const jwtBearerGrant: Grant = {
         credentials,
         grantType: JWT_BEARER,
         scope,
-        user: accepted.username,
-        userEpoch: accepted.epoch,
+        user: user.username,
+        userEpoch: user.epoch,
         withRefresh: false,
       }),
     );

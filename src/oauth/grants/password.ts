@@ -13,11 +13,15 @@ import type { Grant } from "./grant";
  * RFC 6749 §4.3: resource owner password credentials. The user's tokens live on the shard their name hashes
  * to, so one client's users spread evenly over its shards and a user's refresh family stays on one.
  *
- * Round trips when the password is right: the registry admits the attempt and hands over the user's record
- * (the password is verified here, in the Worker), the user's shard authenticates the client and mints in one
- * call, and the registry hears the outcome. When it is wrong, the client is authenticated before anything is
- * said about the user, so a client without its secret learns nothing; an attempt whose client fails is not
- * counted against the user (README "Lock-out and throttling").
+ * Round trips (README "Users: the user store"), the client's routing being known to the isolate or in KV:
+ * - right password: three Durable Object calls, one after the other: the user's store admits the attempt and
+ *   hands over the hash (verified here, in the Worker), the user's token shard authenticates the client and
+ *   mints in one call (the client is authenticated once), and the user's store hears the outcome;
+ * - wrong password: the same three, the middle one authenticating the client only, before anything is said
+ *   about the user, so a client without its secret learns nothing; an attempt whose client fails is not
+ *   counted against the user (README "Lock-out and throttling").
+ * The attempt must be counted before the password is evaluated and cleared after: two calls to the user's
+ * store is the least exact per-source throttling allows; the mint is the third.
  */
 export const passwordGrant: Grant = {
   type: "password",

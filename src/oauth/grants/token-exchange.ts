@@ -2,7 +2,7 @@ import type { KeyType } from "../../core/client-record";
 import { DEFAULT_SCOPE, grantScope, parseScope } from "../../core/scope";
 import { userShard } from "../../core/shard-routing";
 import { parseTokenRoute } from "../../core/token-format";
-import { registryStub, shardStub } from "../../durable/names";
+import { shardStub, userStoreOf } from "../../durable/names";
 import type { SubjectToken } from "../../durable/shard/protocol";
 import { OAuthError } from "../../errors/oauth-error";
 import { requireParam } from "../../http/form";
@@ -52,7 +52,7 @@ export const tokenExchangeGrant: Grant = {
     }
     if (subject.user === null) throw invalidSubject("subject_token is an application token: it has no user");
     const scope = exchangedScope(params.get("scope"), subject, routing.keyType);
-    if (!(await registryStub(env).getUser(subject.user)).ok)
+    if (!(await userStoreOf(env, subject.user).getUser(subject.user)).ok)
       throw invalidSubject("the user no longer exists");
 
     const route = { consumerKey: credentials.clientId, shard: userShard(subject.user, routing.shards) };

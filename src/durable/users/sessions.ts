@@ -1,4 +1,4 @@
-import type { SqlRow } from "./schema";
+import type { SqlRow } from "../registry/schema";
 
 /** How long a developer-portal session lives: `absoluteMs` from sign-in, and `idleMs` since its last use. */
 export interface SessionLifetime {

@@ -1,8 +1,8 @@
 import { canonicalUserName } from "../../core/identity";
 import type { PasswordHash } from "../../crypto/password";
+import { conflict, found, notFound, type RegistryResult } from "../registry/result";
+import type { SqlRow } from "../registry/schema";
 import type { UserEpoch } from "../user-epoch";
-import { conflict, found, notFound, type RegistryResult } from "./result";
-import type { SqlRow } from "./schema";
 
 export interface UserView {
   username: string;
@@ -34,10 +34,25 @@ interface UserRow {
   user_store_domain: string;
   password: string;
   created_at: number;
-  failures: number;
-  window_start: number;
-  locked_until: number;
   epoch: number;
+}
+
+/** A user as it moves from one store to another (the registry's old table to a user store): every column. */
+export interface StoredUser {
+  username: string;
+  name: string;
+  tenant: string;
+  userStoreDomain: string;
+  /** The PBKDF2 hash as stored (JSON). */
+  password: string;
+  createdAt: number;
+  epoch: number;
+}
+
+/** One page of the user list: names after `after` (null: from the start), in order, at most `limit`. */
+export interface UserPage {
+  after: string | null;
+  limit: number;
 }
 
 function view(row: UserRow): UserView {
@@ -50,8 +65,11 @@ function view(row: UserRow): UserView {
   };
 }
 
-/** The user store: names are canonical (`alice@carbon.super`, `FOO/bob@carbon.super`); passwords PBKDF2. */
-export class UserStore {
+/**
+ * The users of one user store (src/durable/user-store.ts): names are canonical (`alice@carbon.super`,
+ * `FOO/bob@carbon.super`); passwords PBKDF2.
+ */
+export class UserAccounts {
   constructor(private readonly sql: SqlStorage) {}
 
   private row(username: string): UserRow | null {
@@ -97,10 +115,38 @@ export class UserStore {
     return row ? found(view(row)) : notFound(`no user ${username}`);
   }
 
-  list(): UserView[] {
+  list(page: UserPage): UserView[] {
     return (
-      this.sql.exec<SqlRow>("SELECT * FROM users ORDER BY username").toArray() as unknown as UserRow[]
+      this.sql
+        .exec<SqlRow>(
+          "SELECT * FROM users WHERE username > ? ORDER BY username LIMIT ?",
+          page.after ?? "",
+          page.limit,
+        )
+        .toArray() as unknown as UserRow[]
     ).map(view);
+  }
+
+  /**
+   * Takes over users kept elsewhere before (idempotent: a user already here is left as it is), and raises the
+   * epoch counter to at least `counter`, so that every epoch taken here from now on is newer than any the users
+   * had or any tombstone a token shard may hold for them.
+   */
+  adopt(users: readonly StoredUser[], counter: number): void {
+    for (const user of users) {
+      this.sql.exec(
+        `INSERT OR IGNORE INTO users (username, name, tenant, user_store_domain, password, created_at, epoch)
+         VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        user.username,
+        user.name,
+        user.tenant,
+        user.userStoreDomain,
+        user.password,
+        user.createdAt,
+        user.epoch,
+      );
+    }
+    this.sql.exec("UPDATE user_epoch_counter SET value = MAX(value, ?) WHERE id = 1", counter);
   }
 
   /** A new password, in a new epoch: credentials checked before it mint nothing any more. */
@@ -139,9 +185,4 @@ export class UserStore {
       epoch: row.epoch,
     };
   }
-}
-
-/** The name a log-in attempt is throttled under: the canonical user name, or the text as typed (bounded). */
-export function loginPrincipal(input: string): string {
-  return canonicalUserName(input) ?? input.trim().toLowerCase().slice(0, 256);
 }

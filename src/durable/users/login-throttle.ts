@@ -1,5 +1,5 @@
+import type { SqlRow } from "../registry/schema";
 import { currentWindow, exhausted, type FailureWindow, secondsLeft, THROTTLE } from "../throttle";
-import type { SqlRow } from "./schema";
 
 /** What a log-in attempt may do: be evaluated (after waiting `waitMs` for its paced slot), or not at all. */
 export type LoginGate = { ok: true; waitMs: number } | { ok: false; retryAfter: number };
@@ -114,7 +114,7 @@ export class LoginThrottle {
   }
 }
 
-/** Migration of the user store adding these tables (src/durable/registry/schema.ts). */
+/** These tables, for the user store's schema (src/durable/users/schema.ts; the registry's migration 7 made them before users moved). */
 export const LOGIN_THROTTLE_SCHEMA = `
 CREATE TABLE IF NOT EXISTS login_sources (
   principal TEXT NOT NULL,
