@@ -911,8 +911,9 @@ export const mutations = [
     id: "store-session-cookie-not-httponly",
     file: "src/store/session.ts",
     search:
-      "generateCookie(spec.name, id, {\n    path: spec.path,\n    secure: spec.secure,\n    httpOnly: true,",
-    replace: "generateCookie(spec.name, id, {\n    path: spec.path,\n    secure: spec.secure,",
+      "generateCookie(spec.name, `${formatUserStoreRoute(route)}.${id}`, {\n    path: spec.path,\n    secure: spec.secure,\n    httpOnly: true,",
+    replace:
+      "generateCookie(spec.name, `${formatUserStoreRoute(route)}.${id}`, {\n    path: spec.path,\n    secure: spec.secure,",
     rule: "The session cookie is HttpOnly",
     tests: ["test/store/store.test.ts"],
   },
@@ -1005,15 +1006,15 @@ export const mutations = [
   {
     id: "store-sign-out-keeps-session",
     file: "src/store/session.ts",
-    search: "await registryStub(c.env).endPortalSession(session.idHash);",
+    search: "  await endSessionOnServer(c.env, session);",
     replace: "",
     rule: "Signing out deletes the session on the server: the old cookie opens nothing",
     tests: ["test/store/store.test.ts"],
   },
   {
     id: "store-sign-in-keeps-previous-session",
-    file: "src/store/routes.tsx",
-    search: "if (previous) await endSession(c, previous);",
+    file: "src/durable/user-store.ts",
+    search: "if (session.replaces) this.sessions.end(session.replaces);",
     replace: "",
     rule: "Signing in again ends the browser's previous session on the server",
     tests: ["test/store/store.test.ts"],

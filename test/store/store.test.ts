@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { userStoreName, userStoreRoute } from "../../src/core/user-store-routing";
 import { adminJson, basic, createUser, introspect, type Keys, postForm, token, unique } from "../helpers";
 import {
   type AdminApplication,
@@ -28,6 +29,9 @@ function shownKeys(portal: Portal): Keys & { accessToken: string } {
   if (!consumerKey || !consumerSecret || !accessToken) throw new Error(`no credentials on\n${portal.html}`);
   return { consumerKey, consumerSecret, accessToken };
 }
+
+/** The user-store object a user name lives in (README "Users: the user store"). */
+const storeOf = (name: string) => userStoreName(userStoreRoute(name, new Map()));
 
 describe("developer portal: sign-in and sessions", () => {
   it("shows a labelled sign-in form and sets an HttpOnly SameSite cookie for its CSRF token", async () => {
@@ -158,10 +162,11 @@ describe("developer portal: sign-in and sessions", () => {
     const credentials = { username: user.username, password: user.password };
     expect((await portal.post(`${STORE}/sign-in`, credentials)).status).toBe(303);
     const previous = portal.cookies.get("ekm_store") as string;
-    expect(previous).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    // The user's store (README "Users: the user store"), then 256 random bits.
+    expect(previous).toMatch(/^[0-9]{1,2}\.[A-Za-z0-9_-]{43}$/);
     expect((await portal.post(`${STORE}/sign-in`, credentials, { csrf: signInForm })).status).toBe(303);
     const current = portal.cookies.get("ekm_store") as string;
-    expect(current).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(current).toMatch(/^[0-9]{1,2}\.[A-Za-z0-9_-]{43}$/);
     expect(current).not.toBe(previous);
     await portal.get(STORE);
     expect(portal.html).toContain(user.canonical);
@@ -170,6 +175,26 @@ describe("developer portal: sign-in and sessions", () => {
     await replay.get(STORE);
     expect(replay.html).toContain('<label for="username">Username</label>');
     expect(replay.html).not.toContain(user.canonical);
+  });
+
+  it("ends the previous session when another user, kept in another user store, signs in in that browser", async () => {
+    const first = await createUser();
+    let second = await createUser();
+    while (storeOf(second.username) === storeOf(first.username)) second = await createUser();
+    const portal = new Portal();
+    await portal.get(STORE);
+    // A sign-in form opened before the first user signed in, sent by the second one afterwards.
+    const signInForm = portal.csrf();
+    expect((await portal.post(`${STORE}/sign-in`, first)).status).toBe(303);
+    const previous = portal.cookies.get("ekm_store") as string;
+    expect((await portal.post(`${STORE}/sign-in`, second, { csrf: signInForm })).status).toBe(303);
+    await portal.get(STORE);
+    expect(portal.html).toContain(second.canonical);
+    const replay = new Portal();
+    replay.cookies.set("ekm_store", previous);
+    await replay.get(STORE);
+    expect(replay.html).toContain('<label for="username">Username</label>');
+    expect(replay.html).not.toContain(first.canonical);
   });
 
   it("refuses a tampered session cookie: signed out, and a POST with it changes nothing", async () => {
