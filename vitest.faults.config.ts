@@ -20,6 +20,7 @@ export default defineConfig({
           REGISTRY: { className: "Registry", useSQLite: true },
           CLIENT_SHARDS: { className: "ClientShard", useSQLite: true },
           SIGNING_KEYS: { className: "SigningKeys", useSQLite: true },
+          USER_STORES: { className: "UserStore", useSQLite: true },
         },
         wrappedBindings: { VALIDATION_CACHE: "flaky-kv" },
         workers: [
