@@ -8,7 +8,9 @@ export default defineConfig({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        bindings: { ADMIN_TOKEN: "test-admin-token" },
+        // FOO is a partitioned user-store domain in every suite (README "Users: the user store"): its users and
+        // tokens live in objects of their own (test/durable/user-store-partitions.test.ts).
+        bindings: { ADMIN_TOKEN: "test-admin-token", USER_STORE_PARTITIONS: "FOO" },
         // A throttling counter that always throws, in a worker of its own: a test binds THROTTLE_COUNTERS to it
         // (test/throttle/failure.test.ts) to see the gateway fail closed or open.
         durableObjects: { BROKEN_COUNTERS: { className: "BrokenCounter", scriptName: "broken-counter" } },

@@ -510,6 +510,23 @@ export const mutations = [
     tests: ["test/durable/user-store.test.ts"],
   },
   {
+    id: "user-store-partition-tokens-shared",
+    file: "src/core/shard-routing.ts",
+    search:
+      "return partition ? { consumerKey, shard, partition: partition.domain } : { consumerKey, shard };",
+    replace: "return { consumerKey, shard };",
+    rule: "A partitioned domain's tokens live only in its own shards, never with another domain's",
+    tests: ["test/durable/user-store-partitions.test.ts"],
+  },
+  {
+    id: "user-store-partition-shards-unmarked",
+    file: "src/durable/registry.ts",
+    search: "this.applications.markShard(route.consumerKey, route.shard, route.partition);",
+    replace: "this.applications.markShard(route.consumerKey, route.shard);",
+    rule: "Deleting an application revokes its tokens in partition shards too",
+    tests: ["test/durable/user-store-partitions.test.ts"],
+  },
+  {
     id: "user-store-handover-forgets-shards",
     file: "src/durable/registry/legacy-users.ts",
     search: ".filter((key) => key.shards > 0 && key.used.includes(userShard(username, key.shards)))",

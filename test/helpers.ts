@@ -1,5 +1,6 @@
 import { env, runInDurableObject, SELF } from "cloudflare:test";
 import { expect } from "vitest";
+import { readConfig } from "../src/core/config";
 import { parseTokenRoute } from "../src/core/token-format";
 import { userStoreName, userStoreRoute } from "../src/core/user-store-routing";
 import { hashPassword } from "../src/crypto/password";
@@ -173,7 +174,7 @@ export async function seedUsers(names: readonly string[], password: string): Pro
   const hash = JSON.stringify(await hashPassword(password, 1));
   const byStore = new Map<string, string[]>();
   for (const name of names) {
-    const store = userStoreName(userStoreRoute(name, new Map()));
+    const store = userStoreName(userStoreRoute(name, readConfig(env).partitions));
     byStore.set(store, [...(byStore.get(store) ?? []), name]);
   }
   for (const group of byStore.values()) {

@@ -15,6 +15,11 @@ import { randomSecret } from "../crypto/secrets";
 export interface TokenRoute {
   consumerKey: string;
   shard: number;
+  /**
+   * A partitioned user-store domain (src/core/partitions.ts) whose users' tokens live in shards of their own:
+   * the token says so (`<shard>-<DOMAIN>`), so its owner is still found without a scan. Absent: the shared shards.
+   */
+  partition?: string;
 }
 
 const CONSUMER_KEY = /^[A-Za-z0-9_-]{8,64}$/;
@@ -22,8 +27,15 @@ const RANDOM_PART = /^[A-Za-z0-9_-]{43}$/;
 export const MAX_SHARDS = 64;
 
 export function mintToken(route: TokenRoute): string {
-  return `${route.consumerKey}.${route.shard}.${randomSecret(32)}`;
+  return `${route.consumerKey}.${shardPart(route)}.${randomSecret(32)}`;
 }
+
+/** The middle part of a token: the shard, and the partition when there is one (`3`, `3-FOO`). */
+function shardPart(route: TokenRoute): string {
+  return route.partition === undefined ? String(route.shard) : `${route.shard}-${route.partition}`;
+}
+
+const SHARD_PART = /^(0|[1-9][0-9]?)(?:-([A-Z0-9_]{1,32}))?$/;
 
 /** Longest JWT whose `jti` is read; ours are well under 1 KiB. */
 const MAX_JWT_LENGTH = 4096;
@@ -53,29 +65,34 @@ function opaqueRoute(token: string): TokenRoute | null {
   const parts = token.split(".");
   if (parts.length !== 3) return null;
   const [consumerKey, shardText, random] = parts as [string, string, string];
-  if (!CONSUMER_KEY.test(consumerKey) || !RANDOM_PART.test(random) || !/^(0|[1-9][0-9]?)$/.test(shardText)) {
-    return null;
-  }
-  const shard = Number(shardText);
+  const match = SHARD_PART.exec(shardText);
+  if (!CONSUMER_KEY.test(consumerKey) || !RANDOM_PART.test(random) || !match) return null;
+  const shard = Number(match[1]);
   if (shard >= MAX_SHARDS) return null;
-  return { consumerKey, shard };
+  return match[2] === undefined ? { consumerKey, shard } : { consumerKey, shard, partition: match[2] };
 }
 
 export function isConsumerKey(value: string): boolean {
   return CONSUMER_KEY.test(value);
 }
 
-/** The Durable Object name of one shard of a client's token store. */
+/**
+ * The Durable Object name of one shard of a client's token store: `<consumerKey>/<shard>`, or
+ * `<DOMAIN>:<consumerKey>/<shard>` for a partition's own shards.
+ */
 export function shardName(route: TokenRoute): string {
-  return `${route.consumerKey}/${route.shard}`;
+  const name = `${route.consumerKey}/${route.shard}`;
+  return route.partition === undefined ? name : `${route.partition}:${name}`;
 }
 
-const SHARD_NAME = /^([A-Za-z0-9_-]{8,64})\/(0|[1-9][0-9]?)$/;
+const SHARD_NAME = /^(?:([A-Z0-9_]{1,32}):)?([A-Za-z0-9_-]{8,64})\/(0|[1-9][0-9]?)$/;
 
 /** The route a shard's object name stands for (the inverse of {@link shardName}); null for any other text. */
 export function parseShardName(name: string): TokenRoute | null {
   const match = SHARD_NAME.exec(name);
   if (!match) return null;
-  const shard = Number(match[2]);
-  return shard < MAX_SHARDS ? { consumerKey: match[1] as string, shard } : null;
+  const shard = Number(match[3]);
+  if (shard >= MAX_SHARDS) return null;
+  const route = { consumerKey: match[2] as string, shard };
+  return match[1] === undefined ? route : { ...route, partition: match[1] };
 }

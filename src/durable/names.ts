@@ -10,8 +10,17 @@ export function registryStub(env: Env) {
   return env.REGISTRY.get(env.REGISTRY.idFromName(REGISTRY_NAME));
 }
 
+/**
+ * One shard of a client's tokens. A partition's shards (README "Users: the user store") have names of their own
+ * and live in the partition's jurisdiction when it is pinned to one; a route naming a partition this deployment
+ * does not declare reaches an object that holds nothing (its token is simply unknown).
+ */
 export function shardStub(env: Env, route: TokenRoute) {
-  return env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromName(shardName(route)));
+  const partition = partitionOf(readConfig(env).partitions, route.partition ?? null);
+  const namespace = partition?.jurisdiction
+    ? env.CLIENT_SHARDS.jurisdiction(partition.jurisdiction)
+    : env.CLIENT_SHARDS;
+  return namespace.get(namespace.idFromName(shardName(route)));
 }
 
 /** The service's signing keys are one named object (src/durable/signing-keys.ts). */

@@ -6,6 +6,7 @@ import { kvKeys } from "../core/cache-keys";
 import type { ClientRecord, KeyType } from "../core/client-record";
 import { type Config, readConfig } from "../core/config";
 import { UNLIMITED } from "../core/tiers";
+import type { TokenRoute } from "../core/token-format";
 import { sameUserStore, type UserStoreRoute, userStoreRoute } from "../core/user-store-routing";
 import { randomSecret } from "../crypto/secrets";
 import { migrate } from "./migrations";
@@ -164,18 +165,15 @@ export class Registry extends DurableObject<Env> {
   async deleteApplication(id: string): Promise<RegistryResult<{ id: string }>> {
     const consumerKeys = this.applications.consumerKeys(id);
     if (!this.applications.exists(id)) return notFound(`no application ${id}`);
-    const shards = consumerKeys.map((key) => ({ key, shards: this.applications.shardsOf(key) }));
+    const places = consumerKeys.flatMap((key) => this.applications.placesOf(key));
     const deleted = this.ctx.storage.transactionSync(() => {
       this.apis.deleteSubscriptionsOf(id);
       return this.applications.delete(id);
     });
     if (!deleted.ok) return deleted;
     const purge: string[] = [];
-    for (const { key, shards: list } of shards) {
-      for (const shard of list)
-        purge.push(...(await shardStub(this.env, { consumerKey: key, shard }).syncClient(null, "all")));
-      await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
-    }
+    for (const place of places) purge.push(...(await shardStub(this.env, place).syncClient(null, "all")));
+    for (const key of consumerKeys) await this.env.VALIDATION_CACHE.delete(kvKeys.client(key));
     await this.purgeGateway(purge);
     await this.gateway.republishKeys(consumerKeys);
     return found({ id });
@@ -203,9 +201,9 @@ export class Registry extends DurableObject<Env> {
   }
 
   /** Called by a token shard that has no copy of its key's record yet. */
-  async getClientRecord(consumerKey: string, shard: number): Promise<ClientRecord | null> {
-    const record = this.applications.clientRecord(consumerKey);
-    if (record) this.applications.markShard(consumerKey, shard);
+  async getClientRecord(route: TokenRoute): Promise<ClientRecord | null> {
+    const record = this.applications.clientRecord(route.consumerKey);
+    if (record) this.applications.markShard(route.consumerKey, route.shard, route.partition);
     return record;
   }
 
@@ -226,9 +224,10 @@ export class Registry extends DurableObject<Env> {
     const purge: string[] = [];
     for (const consumerKey of consumerKeys) {
       const record = this.applications.clientRecord(consumerKey);
-      const shards = this.applications.shardsOf(consumerKey);
       const results = await Promise.all(
-        shards.map((shard) => shardStub(this.env, { consumerKey, shard }).syncClient(record, revoke)),
+        this.applications
+          .placesOf(consumerKey)
+          .map((place) => shardStub(this.env, place).syncClient(record, revoke)),
       );
       for (const hashes of results) purge.push(...hashes);
     }

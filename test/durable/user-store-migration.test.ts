@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/core/config";
 import { userShard } from "../../src/core/shard-routing";
 import { shardName } from "../../src/core/token-format";
 import { userStoreName, userStoreRoute } from "../../src/core/user-store-routing";
@@ -128,7 +129,7 @@ describe("existing users move from the registry to the user stores on first star
         else durable.storage.kv.delete(LEGACY_IMPORT);
         const accounts = new UserAccounts(durable.storage.sql);
         const places = new TokenPlaces(durable.storage.sql);
-        const route = userStoreRoute(canonical, new Map());
+        const route = userStoreRoute(canonical, readConfig(env).partitions);
         expect(userStoreName(route)).toBe(durable.id.name);
         await importLegacyUsers(env, durable.storage, route, accounts, places);
       });

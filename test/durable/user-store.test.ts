@@ -1,5 +1,6 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/core/config";
 import { canonicalUserName } from "../../src/core/identity";
 import {
   allUserStores,
@@ -13,8 +14,8 @@ import { admin, adminJson, basic, createApp, postForm, seedUsers, unique } from 
 import { holdSealing } from "../interleave";
 import { userNames } from "./user-names";
 
-const NO_PARTITIONS = new Map();
-const routeOf = (name: string): UserStoreRoute => userStoreRoute(name, NO_PARTITIONS);
+const PARTITIONS = readConfig(env).partitions;
+const routeOf = (name: string): UserStoreRoute => userStoreRoute(name, PARTITIONS);
 const storeOf = (name: string) => userStoreName(routeOf(name));
 
 /** The user names each user-store object holds, read from its SQLite through the production stub. */
@@ -29,7 +30,7 @@ async function storedUsers(route: UserStoreRoute): Promise<string[]> {
 
 async function whereStored(username: string): Promise<string[]> {
   const found: string[] = [];
-  for (const route of allUserStores(NO_PARTITIONS)) {
+  for (const route of allUserStores(PARTITIONS)) {
     if ((await storedUsers(route)).includes(username)) found.push(userStoreName(route));
   }
   return found;

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { readConfig } from "../../src/core/config";
 import { userStoreName, userStoreRoute } from "../../src/core/user-store-routing";
 import { adminJson, basic, createUser, introspect, type Keys, postForm, token, unique } from "../helpers";
 import {
@@ -31,7 +33,7 @@ function shownKeys(portal: Portal): Keys & { accessToken: string } {
 }
 
 /** The user-store object a user name lives in (README "Users: the user store"). */
-const storeOf = (name: string) => userStoreName(userStoreRoute(name, new Map()));
+const storeOf = (name: string) => userStoreName(userStoreRoute(name, readConfig(env).partitions));
 
 describe("developer portal: sign-in and sessions", () => {
   it("shows a labelled sign-in form and sets an HttpOnly SameSite cookie for its CSRF token", async () => {

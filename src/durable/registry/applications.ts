@@ -1,5 +1,6 @@
 import { type AccessTokenFormat, type ClientRecord, KEY_TYPES, type KeyType } from "../../core/client-record";
 import { tenantOf } from "../../core/identity";
+import type { TokenRoute } from "../../core/token-format";
 import { hashSecret, randomSecret } from "../../crypto/secrets";
 import { conflict, found, notFound, type RegistryResult } from "./result";
 import type { SqlRow } from "./schema";
@@ -213,6 +214,7 @@ export class ApplicationStore {
     // removes them before calling this.
     for (const consumerKey of consumerKeys) {
       this.sql.exec("DELETE FROM key_shards WHERE consumer_key = ?", consumerKey);
+      this.sql.exec("DELETE FROM key_partition_shards WHERE consumer_key = ?", consumerKey);
     }
     this.sql.exec("DELETE FROM app_keys WHERE application_id = ?", id);
     this.sql.exec("DELETE FROM applications WHERE id = ?", id);
@@ -294,8 +296,33 @@ export class ApplicationStore {
   }
 
   /** Remembers that a shard holds a copy of the key's record, so changes are pushed to it. */
-  markShard(consumerKey: string, shard: number): void {
-    this.sql.exec("INSERT OR IGNORE INTO key_shards (consumer_key, shard) VALUES (?, ?)", consumerKey, shard);
+  markShard(consumerKey: string, shard: number, partition?: string): void {
+    if (partition === undefined) {
+      this.sql.exec(
+        "INSERT OR IGNORE INTO key_shards (consumer_key, shard) VALUES (?, ?)",
+        consumerKey,
+        shard,
+      );
+      return;
+    }
+    this.sql.exec(
+      "INSERT OR IGNORE INTO key_partition_shards (consumer_key, partition, shard) VALUES (?, ?, ?)",
+      consumerKey,
+      partition,
+      shard,
+    );
+  }
+
+  /** Every shard that holds a copy of the key's record: the shared ones, then those of user-store partitions. */
+  placesOf(consumerKey: string): TokenRoute[] {
+    const partitioned = this.sql
+      .exec<{ partition: string; shard: number }>(
+        "SELECT partition, shard FROM key_partition_shards WHERE consumer_key = ? ORDER BY partition, shard",
+        consumerKey,
+      )
+      .toArray()
+      .map((row) => ({ consumerKey, shard: row.shard, partition: row.partition }));
+    return [...this.shardsOf(consumerKey).map((shard) => ({ consumerKey, shard })), ...partitioned];
   }
 
   shardsOf(consumerKey: string): number[] {

@@ -106,6 +106,16 @@ CREATE INDEX IF NOT EXISTS portal_sessions_user ON portal_sessions (username);
 CREATE INDEX IF NOT EXISTS portal_sessions_expiry ON portal_sessions (expires_at);
 `;
 
+/** A partition's shards that hold a copy of a key's record, so that changes of the key are pushed to them. */
+const KEY_PARTITION_SHARDS = `
+CREATE TABLE IF NOT EXISTS key_partition_shards (
+  consumer_key TEXT NOT NULL,
+  partition TEXT NOT NULL,
+  shard INTEGER NOT NULL,
+  PRIMARY KEY (consumer_key, partition, shard)
+);
+`;
+
 /**
  * The registry's SQLite schema, as numbered migrations (src/durable/migrations.ts): every table and column of
  * it is spelled here. Released entries are never edited; a change is a new entry at the end.
@@ -167,6 +177,8 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   (sql) => sql.exec(LOGIN_THROTTLE_SCHEMA),
   // 8: developer-portal sessions (README "Developer portal"), by the SHA-256 of the browser's session id.
   (sql) => sql.exec(PORTAL_SESSIONS),
+  // 9: the shards of user-store partitions (README "Users: the user store") that hold a copy of a key's record.
+  (sql) => sql.exec(KEY_PARTITION_SHARDS),
 ];
 
 export type SqlRow = Record<string, SqlStorageValue>;

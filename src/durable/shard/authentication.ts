@@ -70,7 +70,8 @@ export class ClientAuthentication {
     record: ClientRecord,
     source: string,
   ): Promise<FailureVerdict> {
-    if (route.shard === 0) return this.countAtHome(route, record, source);
+    // The home shard is the shared shard 0, also for a partition's shards: one count per key and source.
+    if (route.shard === 0 && route.partition === undefined) return this.countAtHome(route, record, source);
     const home = { consumerKey: route.consumerKey, shard: 0 };
     const verdict = await shardStub(this.env, home).recordAuthFailure(route.consumerKey, source);
     if (verdict.lockedUntil > Date.now()) this.throttle.applyLock(source, verdict.lockedUntil);

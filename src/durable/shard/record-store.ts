@@ -33,7 +33,7 @@ export class ClientRecordStore {
     const stored = this.stored();
     if (stored) return stored;
     if (Date.now() < this.unknownUntil) return null;
-    const record = await registryStub(this.env).getClientRecord(route.consumerKey, route.shard);
+    const record = await registryStub(this.env).getClientRecord(route);
     if (!record) {
       this.unknownUntil = Date.now() + UNKNOWN_CLIENT_TTL_MS;
       return null;

@@ -1,4 +1,5 @@
-import { randomShard, userShard } from "../../core/shard-routing";
+import { readConfig } from "../../core/config";
+import { randomShard, userTokenRoute } from "../../core/shard-routing";
 import { isConsumerKey, type TokenRoute } from "../../core/token-format";
 import { shardStub } from "../../durable/names";
 import type { ClientRouting } from "../../durable/registry";
@@ -20,7 +21,15 @@ export async function findAuthorizationClient(env: Env, clientId: string): Promi
   return client ? { client, routing } : null;
 }
 
-/** A user's tokens and codes live on the shard the user's name hashes to, as for the password grant. */
-export function userRoute(consumerKey: string, canonicalUser: string, routing: ClientRouting): TokenRoute {
-  return { consumerKey, shard: userShard(canonicalUser, routing.shards) };
+/**
+ * A user's tokens and codes live on the shard the user's name hashes to (among its partition's shards when the
+ * user's domain is partitioned), as for the password grant.
+ */
+export function userRoute(
+  env: Env,
+  consumerKey: string,
+  canonicalUser: string,
+  routing: ClientRouting,
+): TokenRoute {
+  return userTokenRoute(consumerKey, canonicalUser, routing.shards, readConfig(env).partitions);
 }

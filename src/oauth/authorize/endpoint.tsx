@@ -220,7 +220,7 @@ async function consent(c: AppContext): Promise<Response> {
       303,
     );
   }
-  const route = userRoute(request.clientId, user, known.routing);
+  const route = userRoute(c.env, request.clientId, user, known.routing);
   try {
     const answer =
       request.responseType === "code"

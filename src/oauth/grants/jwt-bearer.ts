@@ -1,7 +1,7 @@
 import { decodeJwt, errors, type JWTPayload, jwtVerify } from "jose";
 import { canonicalUserName } from "../../core/identity";
 import { grantScope } from "../../core/scope";
-import { userShard } from "../../core/shard-routing";
+import { userTokenRoute } from "../../core/shard-routing";
 import { hashSecret } from "../../crypto/secrets";
 import { registryStub, shardStub, userStoreOf } from "../../durable/names";
 import type { TrustedIssuerView } from "../../durable/registry/trusted-issuers";
@@ -39,10 +39,8 @@ export const jwtBearerGrant: Grant = {
     const scope = params.get("scope") ?? null;
     const unverified = decodeUnverified(assertion);
     const subject = typeof unverified.sub === "string" ? unverified.sub : "";
-    const route = {
-      consumerKey: credentials.clientId,
-      shard: userShard(canonicalUserName(subject) ?? subject, routing.shards),
-    };
+    const canonical = canonicalUserName(subject) ?? subject;
+    const route = userTokenRoute(credentials.clientId, canonical, routing.shards, config.partitions);
     const shard = shardStub(env, route);
     await settle(env, config, await shard.authenticateClient(route, credentials));
     grantScope(scope, routing.keyType);

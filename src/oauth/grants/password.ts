@@ -1,7 +1,7 @@
 import { canonicalUserName } from "../../core/identity";
 import { UNKNOWN_SOURCE } from "../../core/request-source";
 import { grantScope } from "../../core/scope";
-import { userShard } from "../../core/shard-routing";
+import { userTokenRoute } from "../../core/shard-routing";
 import { shardStub } from "../../durable/names";
 import type { TokenResponseBody } from "../../durable/shard/protocol";
 import { requireParam } from "../../http/form";
@@ -30,10 +30,8 @@ export const passwordGrant: Grant = {
     const password = requireParam(params, "password");
     const scope = params.get("scope") ?? null;
     const { credentials, routing } = client;
-    const route = {
-      consumerKey: credentials.clientId,
-      shard: userShard(canonicalUserName(username) ?? username, routing.shards),
-    };
+    const canonical = canonicalUserName(username) ?? username;
+    const route = userTokenRoute(credentials.clientId, canonical, routing.shards, config.partitions);
     const shard = shardStub(env, route);
     const user = await checkUser(env, username, password, credentials.source ?? UNKNOWN_SOURCE);
     if (!user.ok) {

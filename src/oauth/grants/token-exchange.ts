@@ -1,6 +1,6 @@
 import type { KeyType } from "../../core/client-record";
 import { DEFAULT_SCOPE, grantScope, parseScope } from "../../core/scope";
-import { userShard } from "../../core/shard-routing";
+import { userTokenRoute } from "../../core/shard-routing";
 import { parseTokenRoute } from "../../core/token-format";
 import { shardStub, userStoreOf } from "../../durable/names";
 import type { SubjectToken } from "../../durable/shard/protocol";
@@ -55,7 +55,7 @@ export const tokenExchangeGrant: Grant = {
     if (!(await userStoreOf(env, subject.user).getUser(subject.user)).ok)
       throw invalidSubject("the user no longer exists");
 
-    const route = { consumerKey: credentials.clientId, shard: userShard(subject.user, routing.shards) };
+    const route = userTokenRoute(credentials.clientId, subject.user, routing.shards, config.partitions);
     const body = await settle(
       env,
       config,
