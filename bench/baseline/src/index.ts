@@ -9,6 +9,8 @@ import { Hono } from "hono";
  *   at its cheapest).
  * - `GET /hash-kv-fetch`: the same, then forwards to the local backend (a gateway call with nothing else).
  * - `POST /do-write`: parses a form and does one SQLite Durable Object write (an issuance at its cheapest).
+ * - `POST /pbkdf2-do-write`: the same with the form's password checked by PBKDF2-SHA-256 at the key manager's
+ *   100,000 iterations first (a password grant at its cheapest: PBKDF2 sets the floor).
  * - `POST /kv-put`, `POST /kv-delete`: one KV write each (revocation's cache purge is made of these).
  */
 interface Env {
@@ -78,6 +80,35 @@ app.post("/do-write", async (c) => {
   const stub = c.env.STORE.get(c.env.STORE.idFromName(`${client}/${shard % SHARDS}`));
   const key = crypto.randomUUID();
   await stub.write(key, form.get("grant_type") ?? "");
+  return c.json({ ok: true, key });
+});
+
+/** The key manager's PBKDF2 iterations (src/crypto/password.ts), and one stored hash the form's password is held to. */
+const PBKDF2_ITERATIONS = 100_000;
+const SALT = new TextEncoder().encode("bench-baseline-salt");
+let storedHash: Promise<string> | null = null;
+
+async function pbkdf2(password: string): Promise<string> {
+  const key = await crypto.subtle.importKey("raw", new TextEncoder().encode(password), "PBKDF2", false, [
+    "deriveBits",
+  ]);
+  const bits = await crypto.subtle.deriveBits(
+    { name: "PBKDF2", hash: "SHA-256", salt: SALT, iterations: PBKDF2_ITERATIONS },
+    key,
+    256,
+  );
+  return base64url(new Uint8Array(bits));
+}
+
+app.post("/pbkdf2-do-write", async (c) => {
+  const form = new URLSearchParams(await c.req.text());
+  const password = form.get("password") ?? "";
+  storedHash ??= pbkdf2(password);
+  if ((await pbkdf2(password)) !== (await storedHash)) return c.json({ error: "invalid_grant" }, 400);
+  const shard = crypto.getRandomValues(new Uint32Array(1))[0] as number;
+  const stub = c.env.STORE.get(c.env.STORE.idFromName(`users/${shard % SHARDS}`));
+  const key = crypto.randomUUID();
+  await stub.write(key, form.get("username") ?? "");
   return c.json({ ok: true, key });
 });
 
