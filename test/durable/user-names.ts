@@ -1,3 +1,6 @@
+import { env, runInDurableObject } from "cloudflare:test";
+import type { UserStoreRoute } from "../../src/core/user-store-routing";
+import { userStoreStub } from "../../src/durable/names";
 /**
  * Distinct user names that look like real ones rather than a numbered sequence (FNV-1a of `user1..userN` is
  * unusually even): a seeded generator, so every run is the same.
@@ -21,4 +24,14 @@ export function userNames(count: number): string[] {
     names.add(name);
   }
   return [...names];
+}
+
+/** The user names one user-store object holds, read from its SQLite through the production stub. */
+export async function storedUsers(route: UserStoreRoute): Promise<string[]> {
+  return runInDurableObject(userStoreStub(env, route), (_instance, state) =>
+    state.storage.sql
+      .exec<{ username: string }>("SELECT username FROM users ORDER BY username")
+      .toArray()
+      .map((row) => row.username),
+  );
 }

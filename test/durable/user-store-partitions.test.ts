@@ -2,9 +2,10 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/core/config";
 import { parseTokenRoute, type TokenRoute } from "../../src/core/token-format";
-import { allUserStores, type UserStoreRoute, userStoreName } from "../../src/core/user-store-routing";
-import { shardStub, userStoreOf, userStoreStub } from "../../src/durable/names";
+import { allUserStores, userStoreName } from "../../src/core/user-store-routing";
+import { shardStub, userStoreOf } from "../../src/durable/names";
 import { admin, adminJson, basic, createApp, postForm, unique } from "../helpers";
+import { storedUsers } from "./user-names";
 
 /**
  * User-store partitions (README "Users: the user store"): the suites run with USER_STORE_PARTITIONS = "FOO"
@@ -12,15 +13,6 @@ import { admin, adminJson, basic, createApp, postForm, unique } from "../helpers
  * production stubs (src/durable/names.ts), object by object.
  */
 const PARTITIONS = readConfig(env).partitions;
-
-async function storedUsers(route: UserStoreRoute): Promise<string[]> {
-  return runInDurableObject(userStoreStub(env, route), (_instance, state) =>
-    state.storage.sql
-      .exec<{ username: string }>("SELECT username FROM users")
-      .toArray()
-      .map((row) => row.username),
-  );
-}
 
 /** The token rows of a user on one shard: access and refresh tokens, by hash (the shard stores no token). */
 async function userTokenRows(route: TokenRoute, user: string): Promise<number> {

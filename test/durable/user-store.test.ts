@@ -1,4 +1,4 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { readConfig } from "../../src/core/config";
 import { canonicalUserName } from "../../src/core/identity";
@@ -9,24 +9,13 @@ import {
   userStoreName,
   userStoreRoute,
 } from "../../src/core/user-store-routing";
-import { userStoreStub } from "../../src/durable/names";
 import { admin, adminJson, basic, createApp, postForm, seedUsers, unique } from "../helpers";
 import { holdSealing } from "../interleave";
-import { userNames } from "./user-names";
+import { storedUsers, userNames } from "./user-names";
 
 const PARTITIONS = readConfig(env).partitions;
 const routeOf = (name: string): UserStoreRoute => userStoreRoute(name, PARTITIONS);
 const storeOf = (name: string) => userStoreName(routeOf(name));
-
-/** The user names each user-store object holds, read from its SQLite through the production stub. */
-async function storedUsers(route: UserStoreRoute): Promise<string[]> {
-  return runInDurableObject(userStoreStub(env, route), (_instance, state) =>
-    state.storage.sql
-      .exec<{ username: string }>("SELECT username FROM users ORDER BY username")
-      .toArray()
-      .map((row) => row.username),
-  );
-}
 
 async function whereStored(username: string): Promise<string[]> {
   const found: string[] = [];

@@ -1,6 +1,7 @@
 import { DEFAULT_TIERS, UNLIMITED } from "../../core/tiers";
 import type { Migration } from "../migrations";
 import { LOGIN_THROTTLE_SCHEMA } from "../users/login-throttle";
+import { PORTAL_SESSIONS_SCHEMA } from "../users/schema";
 
 const REGISTRY_SCHEMA_1 = `
 CREATE TABLE IF NOT EXISTS users (
@@ -92,20 +93,6 @@ CREATE TABLE IF NOT EXISTS tiers (
 );
 `;
 
-/** Developer-portal sessions: the SHA-256 of the browser's random id, never the id itself. */
-const PORTAL_SESSIONS = `
-CREATE TABLE IF NOT EXISTS portal_sessions (
-  id_hash TEXT PRIMARY KEY,
-  username TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL,
-  idle_until INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS portal_sessions_user ON portal_sessions (username);
-CREATE INDEX IF NOT EXISTS portal_sessions_expiry ON portal_sessions (expires_at);
-`;
-
 /** A partition's shards that hold a copy of a key's record, so that changes of the key are pushed to them. */
 const KEY_PARTITION_SHARDS = `
 CREATE TABLE IF NOT EXISTS key_partition_shards (
@@ -176,7 +163,7 @@ export const REGISTRY_MIGRATIONS: readonly Migration[] = [
   //    users table's failures / window_start / locked_until columns are no longer used.
   (sql) => sql.exec(LOGIN_THROTTLE_SCHEMA),
   // 8: developer-portal sessions (README "Developer portal"), by the SHA-256 of the browser's session id.
-  (sql) => sql.exec(PORTAL_SESSIONS),
+  (sql) => sql.exec(PORTAL_SESSIONS_SCHEMA),
   // 9: the shards of user-store partitions (README "Users: the user store") that hold a copy of a key's record.
   (sql) => sql.exec(KEY_PARTITION_SHARDS),
 ];
