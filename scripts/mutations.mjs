@@ -24,8 +24,8 @@ export const mutations = [
     file: "src/durable/shard/rotation.ts",
     edits: [
       {
-        search: "? await sealWith(presented.token, SEAL_SUCCESSOR, JSON.stringify(successor))",
-        replace: "? JSON.stringify(successor)",
+        search: "return sealWith(presented, SEAL_SUCCESSOR, JSON.stringify(successor));",
+        replace: "return JSON.stringify(successor);",
       },
       {
         search: "const plaintext = await unsealWith(presented, SEAL_SUCCESSOR, decision.sealed);",
@@ -61,9 +61,9 @@ export const mutations = [
   },
   {
     id: "minting-spent-never-expiring-forgotten",
-    file: "src/durable/shard/minting.ts",
-    search: "return row.expires_at ?? now + SPENT_RETENTION_MS;",
-    replace: "return row.expires_at ?? now;",
+    file: "src/durable/shard/schema.ts",
+    search: "        now + SPENT_RETENTION_MS,\n        hash,",
+    replace: "        now,\n        hash,",
     rule: "A spent refresh token is remembered (for reuse detection) until it expires, a month if it never does",
     tests: ["test/variants/strict-config.test.ts"],
     config: "variants",
@@ -290,17 +290,33 @@ export const mutations = [
   {
     id: "rotation-old-access-kept",
     file: "src/durable/shard/rotation.ts",
-    search: "tokens.supersede(spent.sibling_hash,",
-    replace: "tokens.supersede(null,",
+    search: "tokens.deleteSuperseded(spent.sibling_hash);",
+    replace: "tokens.deleteSuperseded(null);",
     rule: "Rotation ends the access token issued with the spent refresh token",
     tests: ["test/oauth/refresh.test.ts"],
   },
   {
     id: "rotation-family-unbounded",
+    file: "src/durable/shard/cleanup.ts",
+    search: "this.tokens.trimSpent(SPENT_PER_FAMILY);",
+    replace: "this.tokens.trimSpent(Number.MAX_SAFE_INTEGER);",
+    rule: "Storage per family stays bounded: once the clean-up has run, the live pair plus the 8 newest spent refresh tokens",
+    tests: ["test/oauth/refresh.test.ts"],
+  },
+  {
+    id: "rotation-unknown-epoch-admitted",
     file: "src/durable/shard/rotation.ts",
-    search: "spent.family, SPENT_PER_FAMILY)",
-    replace: "spent.family, Number.MAX_SAFE_INTEGER)",
-    rule: "Storage per family stays bounded: the live pair plus the 8 newest spent refresh tokens",
+    search: "if (credential && context.users.known(credential.user) === null) throw new UnknownUserEpoch();",
+    replace: "",
+    rule: 'A shard that has no epoch for a family\'s user asks the user store before it mints (README "Users")',
+    tests: ["test/oauth/refresh.test.ts"],
+  },
+  {
+    id: "rotation-retry-widens-scope",
+    file: "src/durable/shard/rotation.ts",
+    search: "  narrowScope(scope, row.granted_scope, context.record.keyType);\n",
+    replace: "",
+    rule: "RFC 6749 §6: a retry of a spent refresh token may not widen the scope either",
     tests: ["test/oauth/refresh.test.ts"],
   },
   {
@@ -479,8 +495,8 @@ export const mutations = [
   {
     id: "minting-sibling-plaintext",
     file: "src/durable/shard/minting.ts",
-    search: "sibling_sealed: refresh ? await sealWith(access, SEAL_SIBLING, refresh) : null,",
-    replace: "sibling_sealed: refresh,",
+    search: "refreshUnderAccess: refresh ? await sealWith(access, SEAL_SIBLING, refresh) : null,",
+    replace: "refreshUnderAccess: refresh,",
     rule: "Nothing secret at rest: a token's sibling is stored sealed under a key derived from the token",
     tests: ["test/oauth/token.test.ts"],
   },

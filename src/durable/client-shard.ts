@@ -139,13 +139,14 @@ export class ClientShard extends DurableObject<Env> {
   async rotateRefreshToken(request: RefreshRequest): Promise<ShardResult<TokenResponseBody>> {
     return answer(this.cleanup, this.fills, async () => {
       const hash = await hashSecret(request.refreshToken);
-      const presented = this.tokens.findPresented(hash);
-      const allowPublic = presented?.kind === "refresh" && isPublicClientGrant(presented);
+      // Only a client without a secret needs the row first: it may rotate only a public client's grant.
+      const row = request.credentials.clientSecret === null ? this.tokens.findPresented(hash) : undefined;
+      const allowPublic = row?.kind === "refresh" && isPublicClientGrant(row);
       const record = await this.authentication.authenticate(request.route, request.credentials, allowPublic);
       const context = { ...this.store, record, route: request.route };
       const result = await rotateRefreshToken(
         context,
-        { token: request.refreshToken, hash, row: presented },
+        { token: request.refreshToken, hash, row },
         { scope: request.scope, issuer: request.issuer },
         Date.now(),
       );

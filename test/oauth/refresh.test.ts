@@ -1,8 +1,11 @@
-import { env, runInDurableObject } from "cloudflare:test";
+import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { parseTokenRoute } from "../../src/core/token-format";
-import { shardStub } from "../../src/durable/names";
+import { mintToken, parseTokenRoute, type TokenRoute } from "../../src/core/token-format";
+import { hashSecret } from "../../src/crypto/secrets";
+import { shardStub, userStoreOf } from "../../src/durable/names";
+import { STALE_CREDENTIAL } from "../../src/durable/shard/user-epochs";
 import {
+  admin,
   basic,
   createApp,
   createUser,
@@ -37,6 +40,37 @@ async function allRows(tokenValue: string) {
     ...state.storage.sql.exec("SELECT * FROM client").toArray(),
   ]);
 }
+
+/**
+ * A refresh token row written straight into a shard, minted under the user's current epoch, without the shard
+ * recording that epoch in its user_epochs table; returns the token.
+ */
+async function legacyFamily(shard: ReturnType<typeof shardStub>, route: TokenRoute, user: string) {
+  const value = mintToken(route);
+  const hash = await hashSecret(value);
+  const epoch = await runInDurableObject(
+    userStoreOf(env, user),
+    (_instance, state) =>
+      state.storage.sql.exec("SELECT epoch FROM users WHERE username = ?", user).one().epoch as number,
+  );
+  await runInDurableObject(shard, (_instance, state) => {
+    state.storage.sql.exec(
+      `INSERT INTO tokens (hash, kind, state, family, grant_type, user, scope, granted_scope, key_type, issued_at,
+         expires_at, purge_after, user_epoch)
+       VALUES (?, 'refresh', 'active', ?, 'password', ?, 'default', 'default', 'PRODUCTION', ?, ?, ?, ?)`,
+      hash,
+      `legacy-${user}`,
+      user,
+      Date.now(),
+      Date.now() + 3_600_000,
+      Date.now() + 3_600_000,
+      epoch,
+    );
+  });
+  return value;
+}
+
+const byUser = (a: { user: string }, b: { user: string }) => (a.user < b.user ? -1 : a.user > b.user ? 1 : 0);
 
 /** Moves the clock the Worker and its Durable Objects see (they share the test isolate). */
 function advanceClock(ms: number) {
@@ -78,6 +112,12 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     const narrowed = await refresh(keys, first.refresh_token as string, { scope: "read" });
     expect(narrowed.status).toBe(200);
     expect(narrowed.body.scope).toBe("read");
+    // A retry of the spent token inside the grace window is held to the grant's scope too.
+    const retryWidened = await refresh(keys, first.refresh_token as string, { scope: "admin" });
+    expect(retryWidened.status).toBe(400);
+    expect(retryWidened.body.error).toBe("invalid_scope");
+    const retry = await refresh(keys, first.refresh_token as string, { scope: "read" });
+    expect(retry.body.refresh_token).toBe(narrowed.body.refresh_token);
     // The next refresh may go back up to what was originally granted, and PRODUCTION is implied by the key.
     const again = await refresh(keys, narrowed.body.refresh_token as string, { scope: "PRODUCTION write" });
     expect(again.body.scope).toBe("PRODUCTION write");
@@ -250,6 +290,15 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     }
     const missing = await refresh(keys, "");
     expect(missing.body.error).toBe("invalid_request");
+    // An access token is no refresh token: refused, and it stays active.
+    const live = await passwordToken(keys, user);
+    const notRefresh = await refresh(keys, live.access_token);
+    expect(notRefresh.status).toBe(400);
+    expect(notRefresh.body).toMatchObject({
+      error: "invalid_grant",
+      error_description: "the refresh token is not valid",
+    });
+    expect((await introspect(live.access_token)).active).toBe(true);
     const toExpire = await passwordToken(keys, user);
     advanceClock(86_400_000 + 1000);
     const expired = await refresh(keys, toExpire.refresh_token as string);
@@ -299,20 +348,86 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     await expectNoPlaintext();
   });
 
+  it("asks the user store first when the shard has no epoch recorded for the family's user", async () => {
+    const { keys } = await setup({ shards: 1 });
+    const route = { consumerKey: keys.consumerKey, shard: 0 };
+    const shard = shardStub(env, route);
+    // Two users' families on a shard that has recorded no epoch for either user, and user stores unaware that
+    // the shard holds their tokens (as shards that predate the user stores are). One password changes meanwhile.
+    const kept = await createUser();
+    const changed = await createUser();
+    const keptFamily = await legacyFamily(shard, route, kept.canonical);
+    const changedFamily = await legacyFamily(shard, route, changed.canonical);
+    const patched = await admin("PATCH", `/users/${changed.username}`, { password: "another-Passw0rd" });
+    expect(patched.status).toBe(200);
+
+    const refused = await refresh(keys, changedFamily);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ error: "invalid_grant", error_description: STALE_CREDENTIAL });
+    const rotated = await refresh(keys, keptFamily);
+    expect(rotated.status).toBe(200);
+    expect((await introspect(rotated.body.access_token)).username).toBe(kept.canonical);
+
+    const stored = await runInDurableObject(shard, (_instance, state) => ({
+      epochs: state.storage.sql.exec("SELECT user FROM user_epochs ORDER BY user").toArray(),
+      states: state.storage.sql
+        .exec("SELECT user, kind, state FROM tokens ORDER BY user, kind, state")
+        .toArray(),
+    }));
+    // The refused family is untouched (its transaction rolled back, with the epoch fetched for it); the other
+    // one rotated, and its user's epoch is recorded.
+    expect(stored.epochs).toEqual([{ user: kept.canonical }]);
+    expect(stored.states).toEqual(
+      [
+        { user: changed.canonical, kind: "refresh", state: "active" },
+        { user: kept.canonical, kind: "access", state: "active" },
+        { user: kept.canonical, kind: "refresh", state: "active" },
+        { user: kept.canonical, kind: "refresh", state: "spent" },
+      ].sort(byUser),
+    );
+    // Each store now counts the shard among its user's token places.
+    for (const user of [kept, changed]) {
+      const places = await runInDurableObject(userStoreOf(env, user.canonical), (_instance, state) =>
+        state.storage.sql
+          .exec("SELECT shard_name FROM token_places WHERE username = ?", user.canonical)
+          .toArray(),
+      );
+      expect(places).toEqual([{ shard_name: `${keys.consumerKey}/0` }]);
+    }
+  });
+
   it("survives 100 sequential rotations without growing the family beyond what it needs", async () => {
     const { keys, user } = await setup({ shards: 1 });
     let current = await passwordToken(keys, user);
+    const spent: string[] = [];
     for (let i = 0; i < 100; i++) {
+      spent.push(current.refresh_token as string);
       const next = await refresh(keys, current.refresh_token as string);
       expect(next.status).toBe(200);
       current = next.body;
     }
     expect((await introspect(current.access_token)).active).toBe(true);
+    // Each rotation deleted the access token it superseded; the spent refresh tokens wait for the clean-up.
+    const before = await familyRows(current.access_token);
+    expect(before.filter((row) => row.kind === "access").length).toBe(1);
+    expect(before.filter((row) => row.state === "spent").length).toBe(100);
+    const route = parseTokenRoute(current.access_token);
+    if (!route) throw new Error("not a token");
+    expect(await runDurableObjectAlarm(shardStub(env, route))).toBe(true);
     const rows = await familyRows(current.access_token);
     // The live pair plus the newest spent refresh tokens kept for reuse detection (SPENT_PER_FAMILY = 8).
     expect(rows.filter((row) => row.state === "active").length).toBe(2);
     expect(rows.filter((row) => row.state === "spent").length).toBe(8);
     expect(rows.length).toBe(10);
+    // The eight kept are the newest eight.
+    const kept = await runInDurableObject(shardStub(env, route), (_instance, state) =>
+      state.storage.sql
+        .exec("SELECT hash FROM tokens WHERE state = 'spent'")
+        .toArray()
+        .map((row) => row.hash as string),
+    );
+    const newest = await Promise.all(spent.slice(-8).map((value) => hashSecret(value)));
+    expect(kept.sort()).toEqual(newest.sort());
   });
 });
 

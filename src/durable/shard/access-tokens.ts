@@ -22,6 +22,11 @@ export interface AccessTokenFacts {
   expiresAt: number | null;
 }
 
+/** An opaque access token is random: minting it needs nothing of the grant (a JWT carries its claims). */
+export function mintsOpaqueAccessTokens(record: ClientRecord): boolean {
+  return record.accessTokenFormat !== "JWT";
+}
+
 /**
  * A new access token in the application's format. Opaque: `<consumerKey>.<shard>.<random>`. JWT (RFC 9068
  * §2.2): the same string is its `jti`, so the token still names its shard (src/core/token-format.ts reads it
@@ -37,7 +42,7 @@ export async function newAccessToken(
   facts: AccessTokenFacts,
 ): Promise<string> {
   const jti = mintToken(route);
-  if (record.accessTokenFormat !== "JWT") return jti;
+  if (mintsOpaqueAccessTokens(record)) return jti;
   const iat = Math.floor(facts.issuedAt / 1000);
   const exp = facts.expiresAt === null ? iat + NEVER_EXPIRES_IN : Math.floor(facts.expiresAt / 1000);
   try {

@@ -1,5 +1,5 @@
 import { PURGE_RETRY_MS, type PurgeOutbox } from "./purge-outbox";
-import type { TokenTable } from "./schema";
+import { SPENT_PER_FAMILY, type TokenTable } from "./schema";
 import type { SpentForms } from "./spent-forms";
 
 /** Clean-ups are batched: at most one alarm a minute for them (a pending purge is retried sooner). */
@@ -7,8 +7,9 @@ const MIN_INTERVAL_MS = 60_000;
 
 /**
  * The shard's one alarm. It publishes the purge outbox's pending markers (src/durable/shard/purge-outbox.ts) and
- * deletes expired, revoked and spent rows whose retention has passed, and expired consent-form nonces, so the
- * table does not grow without bound; then re-arms itself for whichever is due next.
+ * deletes expired, revoked and spent rows whose retention has passed, each family's spent refresh tokens beyond
+ * the newest SPENT_PER_FAMILY, and expired consent-form nonces, so the table does not grow without bound; then
+ * re-arms itself for whichever is due next.
  */
 export class CleanupAlarm {
   private alarmAt: number | null | undefined;
@@ -41,6 +42,7 @@ export class CleanupAlarm {
     const now = Date.now();
     const retryAt = await this.outbox.publish(now);
     this.tokens.purge(now);
+    this.tokens.trimSpent(SPENT_PER_FAMILY);
     this.forms.purge(now);
     this.alarmAt = null;
     if (retryAt !== null) await this.armBy(Math.max(retryAt, Date.now() + 10));

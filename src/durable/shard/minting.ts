@@ -7,7 +7,7 @@ import { hashSecret, randomSecret, sealWith } from "../../crypto/secrets";
 import type { JwtSigner } from "../signing/signer";
 import { newAccessToken } from "./access-tokens";
 import { CONSENT_FORM_USED, type ConsentForm, type TokenResponseBody } from "./protocol";
-import { SPENT_RETENTION_MS, type TokenRow, type TokenTable } from "./schema";
+import type { TokenRow, TokenTable } from "./schema";
 import type { SpentForms } from "./spent-forms";
 import type { CredentialEpoch, UserEpochs } from "./user-epochs";
 
@@ -86,6 +86,34 @@ export interface MintedPair {
 }
 
 /**
+ * The secret half of a pair, everything about it that awaits: the two token strings, their SHA-256 (what is
+ * stored) and each sealed under the other (the sibling, for revocation headers). Rows are built from it by
+ * {@link pairRows}, synchronously, so that they can be built inside a transaction.
+ */
+export interface SealedPair {
+  access: string;
+  refresh: string | null;
+  accessHash: string;
+  refreshHash: string | null;
+  /** The refresh token sealed under the access token (the access row's `sibling_sealed`). */
+  refreshUnderAccess: string | null;
+  /** The access token sealed under the refresh token (the refresh row's `sibling_sealed`). */
+  accessUnderRefresh: string | null;
+}
+
+export async function sealPair(access: string, refresh: string | null): Promise<SealedPair> {
+  // One after another: the concurrency tests hold a request at its first seal (test/interleave.ts).
+  return {
+    access,
+    refresh,
+    accessHash: await hashSecret(access),
+    refreshHash: refresh ? await hashSecret(refresh) : null,
+    refreshUnderAccess: refresh ? await sealWith(access, SEAL_SIBLING, refresh) : null,
+    accessUnderRefresh: refresh ? await sealWith(refresh, SEAL_SIBLING, access) : null,
+  };
+}
+
+/**
  * Mints an access token (and a refresh token) with their rows. Pure apart from randomness: the caller writes
  * the rows, so that the write can sit inside a synchronous transaction.
  */
@@ -95,18 +123,28 @@ export async function mintPair(
   now: number,
 ): Promise<MintedPair> {
   const { config, record, route } = context;
-  const family = options.family ?? randomSecret(16);
-  const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
   const jwt = { issuer: options.issuer, signer: context.signer };
   const access = await newAccessToken(jwt, record, route, {
     user: options.user,
     scope: options.scope,
     issuedAt: now,
-    expiresAt: accessExpires,
+    expiresAt: expiryOf(now, accessTokenValidity(config, record, options.user !== null)),
   });
   const refresh = options.withRefresh ? mintToken(route) : null;
-  const accessHash = await hashSecret(access);
-  const refreshHash = refresh ? await hashSecret(refresh) : null;
+  return pairRows(context, await sealPair(access, refresh), options, now);
+}
+
+/** The rows and response body of a sealed pair (synchronous: may run inside the transaction that writes them). */
+export function pairRows(
+  context: Pick<MintingContext, "config" | "record">,
+  pair: SealedPair,
+  options: MintOptions,
+  now: number,
+): MintedPair {
+  const { config, record } = context;
+  const { access, refresh, accessHash, refreshHash } = pair;
+  const family = options.family ?? randomSecret(16);
+  const accessExpires = expiryOf(now, accessTokenValidity(config, record, options.user !== null));
   const base = {
     state: "active" as const,
     family,
@@ -131,7 +169,7 @@ export async function mintPair(
       kind: "access",
       expires_at: accessExpires,
       sibling_hash: refreshHash,
-      sibling_sealed: refresh ? await sealWith(access, SEAL_SIBLING, refresh) : null,
+      sibling_sealed: pair.refreshUnderAccess,
       purge_after: accessExpires,
     },
   ];
@@ -149,7 +187,7 @@ export async function mintPair(
       kind: "refresh",
       expires_at: refreshExpires,
       sibling_hash: accessHash,
-      sibling_sealed: await sealWith(refresh, SEAL_SIBLING, access),
+      sibling_sealed: pair.accessUnderRefresh,
       purge_after: refreshExpires === null ? null : refreshExpires,
     });
     body.refresh_token = refresh;
@@ -184,11 +222,6 @@ export function userCredential(
   if (epoch === undefined || epoch === null)
     throw new Error("a user token is minted without a credential epoch");
   return { user, epoch };
-}
-
-/** When a spent refresh token row may be forgotten: its own expiry, or a month for one that never expires. */
-export function spentPurgeAfter(row: Pick<TokenRow, "expires_at">, now: number): number {
-  return row.expires_at ?? now + SPENT_RETENTION_MS;
 }
 
 /**

@@ -88,6 +88,19 @@ const PRESENTED_COLUMNS = [
   "expires_at",
 ] as const satisfies ReadonlyArray<keyof PresentedRefresh>;
 
+/** What spending a refresh token returns: what minting its successor needs, and the sibling it superseded. */
+export type SpentRefresh = Omit<PresentedRefresh, "kind" | "state"> & Pick<TokenRow, "sibling_hash">;
+const SPENT_COLUMNS = [
+  "family",
+  "grant_type",
+  "user",
+  "granted_scope",
+  "public_client",
+  "user_epoch",
+  "expires_at",
+  "sibling_hash",
+] as const satisfies ReadonlyArray<keyof SpentRefresh>;
+
 /** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */
 export const REVOKED_RETENTION_MS = 24 * 3600_000;
 /** How long a spent refresh token that never expires is remembered for reuse detection. */
@@ -129,31 +142,31 @@ export class TokenTable {
 
   /**
    * Rotation's read and spend in one statement (UPDATE … RETURNING): marks an active, unexpired refresh token
-   * spent, with its successor. Returns what the rotation goes on with, or null when the token was not
-   * spendable (already spent, revoked, expired or gone: the caller then reads it to say why).
+   * spent, with its successor, to be forgotten at its own expiry (or after SPENT_RETENTION_MS for one that never
+   * expires). Returns what the rotation goes on with ({@link SpentRefresh}); null when the token was not spendable (not a refresh token, already spent, revoked,
+   * expired or gone: the caller then reads it to say why).
    */
   spendRefresh(
     hash: string,
     now: number,
     successorHash: string,
     successorSealed: string | null,
-    purgeAfter: number,
-  ): { family: string; sibling_hash: string | null } | null {
+  ): SpentRefresh | null {
     const rows = this.sql
       .exec<SqlRow>(
         `UPDATE tokens SET state = 'spent', spent_at = ?, successor_hash = ?, successor_sealed = ?,
-           sibling_sealed = NULL, purge_after = ?
+           sibling_sealed = NULL, purge_after = COALESCE(expires_at, ?)
          WHERE hash = ? AND kind = 'refresh' AND state = 'active' AND (expires_at IS NULL OR expires_at > ?)
-         RETURNING family, sibling_hash`,
+         RETURNING ${SPENT_COLUMNS.join(", ")}`,
         now,
         successorHash,
         successorSealed,
-        purgeAfter,
+        now + SPENT_RETENTION_MS,
         hash,
         now,
       )
-      .toArray() as Array<{ family: string; sibling_hash: string | null }>;
-    return rows[0] ?? null;
+      .toArray();
+    return (rows[0] as unknown as SpentRefresh | undefined) ?? null;
   }
 
   markSpent(
@@ -229,27 +242,36 @@ export class TokenTable {
   }
 
   /**
-   * After a rotation, in one statement: deletes the access token the spent refresh token was issued with (an
-   * unknown token answers exactly as a revoked one, so keeping it would only grow the family per rotation), and
-   * all but the newest `keepSpent` spent refresh tokens of the family (kept for reuse detection; a used code is
-   * kept). Returns the superseded access token's hash if it was active and the gateway had seen it (to purge).
+   * After a rotation: deletes the access token the spent refresh token was issued with (an unknown token answers
+   * exactly as a revoked one, so keeping it would only grow the family per rotation). Returns its hash if it was
+   * active and the gateway had seen it (to purge). A family's surplus spent refresh tokens are left to
+   * {@link trimSpent}, in the clean-up alarm: each deletion touches pages of every index, and one batch shares them.
    */
-  supersede(accessHash: string | null, family: string, keepSpent: number): string[] {
+  deleteSuperseded(accessHash: string | null): string[] {
+    if (accessHash === null) return [];
     const removed = this.sql
-      .exec<{ kind: string; state: string; gateway_seen: number }>(
-        `DELETE FROM tokens WHERE (hash = ? AND kind = 'access') OR hash IN (
-           SELECT hash FROM tokens WHERE family = ? AND state = 'spent' AND kind = 'refresh'
-           ORDER BY spent_at DESC, hash DESC LIMIT -1 OFFSET ?)
-         RETURNING kind, state, gateway_seen`,
+      .exec<{ state: string; gateway_seen: number }>(
+        "DELETE FROM tokens WHERE hash = ? AND kind = 'access' RETURNING state, gateway_seen",
         accessHash,
-        family,
-        keepSpent,
       )
       .toArray();
-    const seen = removed.some(
-      (row) => row.kind === "access" && row.state === "active" && row.gateway_seen === 1,
-    );
-    return seen && accessHash ? this.enqueuePurge([accessHash]) : [];
+    const seen = removed.some((row) => row.state === "active" && row.gateway_seen === 1);
+    return seen ? this.enqueuePurge([accessHash]) : [];
+  }
+
+  /**
+   * Deletes all but the newest `keepSpent` spent refresh tokens of every family (kept for reuse detection; a
+   * used code is kept). Returns how many.
+   */
+  trimSpent(keepSpent: number): number {
+    return this.sql.exec(
+      `DELETE FROM tokens WHERE rowid IN (
+         SELECT rowid FROM (
+           SELECT rowid, ROW_NUMBER() OVER (PARTITION BY family ORDER BY spent_at DESC, rowid DESC) AS newer
+           FROM tokens WHERE state = 'spent' AND kind = 'refresh')
+         WHERE newer > ?)`,
+      keepSpent,
+    ).rowsWritten;
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
