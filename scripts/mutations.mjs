@@ -501,6 +501,22 @@ export const mutations = [
     tests: ["test/oauth/token.test.ts"],
   },
   {
+    id: "seal-purpose-unbound",
+    file: "src/crypto/secrets.ts",
+    search: '? { name: "AES-GCM", iv, additionalData: purposeData(purpose) }',
+    replace: '? { name: "AES-GCM", iv }',
+    rule: "A value sealed for one purpose (a sibling) opens for no other (a successor): the purpose is bound",
+    tests: ["test/crypto/secrets.test.ts"],
+  },
+  {
+    id: "seal-legacy-values-unreadable",
+    file: "src/crypto/secrets.ts",
+    search: "if (!iv || !body || (!tokenKeyed && parts.length !== 2)) return null;",
+    replace: "if (!iv || !body || !tokenKeyed) return null;",
+    rule: "Rows sealed before token-keyed seals still open (revocation headers, retries of older tokens)",
+    tests: ["test/crypto/secrets.test.ts"],
+  },
+  {
     id: "minting-client-credentials-refresh",
     file: "src/oauth/grants/client-credentials.ts",
     search: "withRefresh: false,",

@@ -31,7 +31,26 @@ export function timingSafeEqual(a: string, b: string): boolean {
   return diff === 0;
 }
 
-async function sealingKey(secret: string, purpose: string): Promise<CryptoKey> {
+/**
+ * The 256 random bits an opaque token ends with: `<consumer key>.<shard>.<43 base64url characters>`
+ * (src/core/token-format.ts). A JWT never matches (its last part is a signature of 86 or more characters).
+ */
+const OPAQUE_TOKEN = /^[^.]+\.[^.]+\.([A-Za-z0-9_-]{43})$/;
+
+/** Marks a value sealed under a token's own random bits (no tag: under a SHA-256 of purpose and secret). */
+const TOKEN_KEYED = "t";
+
+/** AES-GCM additional data: what a sealed value is for, so a value sealed for one purpose opens for no other. */
+function purposeData(purpose: string): Uint8Array {
+  return utf8.encode(`edge-key-manager/seal/${purpose}`);
+}
+
+function tokenKey(bits: Uint8Array): Promise<CryptoKey> {
+  return crypto.subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+/** The key of untagged values (and of secrets that are not opaque tokens): SHA-256 of purpose and secret. */
+async function derivedKey(secret: string, purpose: string): Promise<CryptoKey> {
   const material = await crypto.subtle.digest(
     "SHA-256",
     utf8.encode(`edge-key-manager/seal/${purpose}\0${secret}`),
@@ -40,30 +59,44 @@ async function sealingKey(secret: string, purpose: string): Promise<CryptoKey> {
 }
 
 /**
- * Encrypts `plaintext` under a key derived from `secret` (a token the caller holds), so that what is stored
- * can be read back only by someone who presents that token again. Used for the sibling token of a pair
- * (revocation headers) and the successor of a spent refresh token (retry-safe rotation).
+ * Encrypts `plaintext` (AES-256-GCM) under a key only `secret` (a token the caller holds) yields, so that what
+ * is stored can be read back only by someone who presents that token again. Used for the sibling token of a
+ * pair (revocation headers) and the successor of a spent refresh token (retry-safe rotation). An opaque
+ * token's own 256 random bits are the key, with the purpose as additional data (`t.<iv>.<ciphertext>`); any
+ * other secret (a JWT access token) keys by SHA-256 of purpose and secret (`<iv>.<ciphertext>`). The stored
+ * SHA-256 of the token reveals neither.
  */
 export async function sealWith(secret: string, purpose: string, plaintext: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const key = await sealingKey(secret, purpose);
-  const ciphertext = new Uint8Array(
-    await crypto.subtle.encrypt({ name: "AES-GCM", iv }, key, utf8.encode(plaintext)),
-  );
-  return `${base64url(iv)}.${base64url(ciphertext)}`;
+  const bits = OPAQUE_TOKEN.exec(secret)?.[1];
+  const key = bits ? await tokenKey(fromBase64url(bits)) : await derivedKey(secret, purpose);
+  const params: SubtleCryptoEncryptAlgorithm = bits
+    ? { name: "AES-GCM", iv, additionalData: purposeData(purpose) }
+    : { name: "AES-GCM", iv };
+  const ciphertext = new Uint8Array(await crypto.subtle.encrypt(params, key, utf8.encode(plaintext)));
+  const sealed = `${base64url(iv)}.${base64url(ciphertext)}`;
+  return bits ? `${TOKEN_KEYED}.${sealed}` : sealed;
 }
 
 /** The inverse of {@link sealWith}; `null` when the secret or purpose is wrong or the data was altered. */
 export async function unsealWith(secret: string, purpose: string, sealed: string): Promise<string | null> {
-  const [iv, body] = sealed.split(".");
-  if (!iv || !body) return null;
+  const parts = sealed.split(".");
+  const tokenKeyed = parts.length === 3 && parts[0] === TOKEN_KEYED;
+  const [iv, body] = tokenKeyed ? parts.slice(1) : parts;
+  if (!iv || !body || (!tokenKeyed && parts.length !== 2)) return null;
   try {
-    const key = await sealingKey(secret, purpose);
-    const plaintext = await crypto.subtle.decrypt(
-      { name: "AES-GCM", iv: fromBase64url(iv) },
-      key,
-      fromBase64url(body),
-    );
+    let key: CryptoKey;
+    let params: SubtleCryptoEncryptAlgorithm;
+    if (tokenKeyed) {
+      const bits = OPAQUE_TOKEN.exec(secret)?.[1];
+      if (!bits) return null;
+      key = await tokenKey(fromBase64url(bits));
+      params = { name: "AES-GCM", iv: fromBase64url(iv), additionalData: purposeData(purpose) };
+    } else {
+      key = await derivedKey(secret, purpose);
+      params = { name: "AES-GCM", iv: fromBase64url(iv) };
+    }
+    const plaintext = await crypto.subtle.decrypt(params, key, fromBase64url(body));
     return fromUtf8.decode(plaintext);
   } catch {
     return null;

@@ -338,7 +338,7 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
           .map((row) => row.successor_sealed as string),
     );
     for (const value of sealed) {
-      expect(value).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+      expect(value).toMatch(/^t\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
       expect(() => JSON.parse(value)).toThrow();
     }
     await expectNoPlaintext();
