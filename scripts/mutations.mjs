@@ -501,6 +501,14 @@ export const mutations = [
     tests: ["test/oauth/token.test.ts"],
   },
   {
+    id: "auth-partition-counts-apart",
+    file: "src/durable/shard/authentication.ts",
+    search: "const home = { consumerKey: route.consumerKey, shard: 0 };",
+    replace: "const home = { ...route, shard: 0 };",
+    rule: "A source gets five wrong secrets per key, however it spreads them over the shared and partition shards",
+    tests: ["test/oauth/throttling.test.ts"],
+  },
+  {
     id: "seal-purpose-unbound",
     file: "src/crypto/secrets.ts",
     search: '? { name: "AES-GCM", iv, additionalData: purposeData(purpose) }',

@@ -1,8 +1,9 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { loginPrincipal } from "../../src/core/identity";
-import { userStoreOf } from "../../src/durable/names";
-import { basic, createApp, createUser, postForm, unique } from "../helpers";
+import { parseTokenRoute, type TokenRoute } from "../../src/core/token-format";
+import { shardStub, userStoreOf } from "../../src/durable/names";
+import { adminJson, basic, createApp, createUser, postForm, unique } from "../helpers";
 
 const ATTACKER = "203.0.113.66";
 const USER_SIDE = "198.51.100.10";
@@ -171,5 +172,59 @@ describe("lock-out and throttling (README): per source, exact under concurrency,
       );
       expect(legit.status).toBe(200);
     }
+  });
+
+  it("counts wrong secrets at a partition's shard on the key's shared home shard, one count per key and source", async () => {
+    const app = await createApp();
+    const keys = app.keys.PRODUCTION;
+    const name = unique("partitioned");
+    await adminJson("POST", "/users", { username: `FOO/${name}`, password: "foo-Passw0rd" });
+    const issued = await postForm(
+      "/token",
+      { grant_type: "password", username: `FOO/${name}`, password: "foo-Passw0rd" },
+      { Authorization: basic(keys), "CF-Connecting-IP": USER_SIDE },
+    );
+    const pair = (await issued.json()) as { refresh_token: string };
+    const route = parseTokenRoute(pair.refresh_token) as TokenRoute;
+    expect(route.partition).toBe("FOO");
+    const wrong = { consumerKey: keys.consumerKey, consumerSecret: "wrong-secret" };
+    const refreshAs = (credentials: typeof keys, source: string) =>
+      postForm(
+        "/token",
+        { grant_type: "refresh_token", refresh_token: pair.refresh_token },
+        { Authorization: basic(credentials), "CF-Connecting-IP": source },
+      );
+
+    // Five failures are evaluated, the sixth is refused: the count lives on the shared shard 0, as the shared
+    // shards' counts do, so a source gets five tries per key however it spreads them.
+    const descriptions: string[] = [];
+    for (let i = 0; i < 6; i++) {
+      const answer = await refreshAs(wrong, ATTACKER);
+      expect(answer.status).toBe(401);
+      descriptions.push(((await answer.json()) as { error_description: string }).error_description);
+    }
+    expect(descriptions.slice(0, 5)).toEqual(Array(5).fill("client authentication failed"));
+    expect(descriptions[5]).toMatch(/too many failed/);
+    const failuresAt = (place: TokenRoute) =>
+      runInDurableObject(shardStub(env, place), (_instance, state) =>
+        state.storage.sql.exec("SELECT source, failures FROM source_failures ORDER BY source").toArray(),
+      );
+    // (and in the key-wide count, `*`, that slows every source down past its own threshold)
+    expect(await failuresAt({ consumerKey: keys.consumerKey, shard: 0 })).toEqual([
+      { source: "*", failures: 5 },
+      { source: ATTACKER, failures: 5 },
+    ]);
+    expect(await failuresAt(route)).toEqual([]);
+
+    // The lock holds on the key's shared shards and, once told, on the partition's shard, for the right secret
+    // too; another source still rotates.
+    const shared = await postForm(
+      "/token",
+      { grant_type: "client_credentials" },
+      { Authorization: basic(keys), "CF-Connecting-IP": ATTACKER },
+    );
+    expect(shared.status).toBe(401);
+    expect((await refreshAs(keys, ATTACKER)).status).toBe(401);
+    expect((await refreshAs(keys, USER_SIDE)).status).toBe(200);
   });
 });
