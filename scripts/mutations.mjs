@@ -304,6 +304,14 @@ export const mutations = [
     tests: ["test/oauth/refresh.test.ts"],
   },
   {
+    id: "rotation-trim-forgets-families",
+    file: "src/durable/shard/schema.ts",
+    search: "if (spent) this.spentSinceTrim?.add(spent.family);",
+    replace: "",
+    rule: "Storage per family stays bounded: every clean-up trims the families that rotated since the last one",
+    tests: ["test/oauth/refresh.test.ts"],
+  },
+  {
     id: "rotation-unknown-epoch-admitted",
     file: "src/durable/shard/rotation.ts",
     search: "if (credential && context.users.known(credential.user) === null) throw new UnknownUserEpoch();",

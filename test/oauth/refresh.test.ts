@@ -428,6 +428,25 @@ describe("grant_type=refresh_token (RFC 6749 §6, single use)", () => {
     );
     const newest = await Promise.all(spent.slice(-8).map((value) => hashSecret(value)));
     expect(kept.sort()).toEqual(newest.sort());
+
+    // Later trims look only at the families that rotated since the last one: this family and a new one.
+    const other = await passwordToken(keys, user);
+    let otherCurrent = other;
+    for (let i = 0; i < 12; i++) {
+      const next = await refresh(keys, current.refresh_token as string);
+      const otherNext = await refresh(keys, otherCurrent.refresh_token as string);
+      expect([next.status, otherNext.status]).toEqual([200, 200]);
+      current = next.body;
+      otherCurrent = otherNext.body;
+    }
+    expect(await runDurableObjectAlarm(shardStub(env, route))).toBe(true);
+    const spentPerFamily = await runInDurableObject(shardStub(env, route), (_instance, state) =>
+      state.storage.sql
+        .exec("SELECT COUNT(*) AS n FROM tokens WHERE state = 'spent' GROUP BY family ORDER BY n")
+        .toArray()
+        .map((row) => row.n as number),
+    );
+    expect(spentPerFamily).toEqual([8, 8]);
   });
 });
 

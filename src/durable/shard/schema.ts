@@ -111,6 +111,9 @@ export const SPENT_PER_FAMILY = 8;
 export type SqlRow = Record<string, SqlStorageValue>;
 
 export class TokenTable {
+  /** Families that spent a refresh token since the last {@link trimSpent}; null until the first (all of them). */
+  private spentSinceTrim: Set<string> | null = null;
+
   constructor(private readonly sql: SqlStorage) {}
 
   find(hash: string): TokenRow | null {
@@ -166,7 +169,10 @@ export class TokenTable {
         now,
       )
       .toArray();
-    return (rows[0] as unknown as SpentRefresh | undefined) ?? null;
+    const spent = (rows[0] as unknown as SpentRefresh | undefined) ?? null;
+    // A spend rolled back later leaves its family here: trimming a family that needs none deletes nothing.
+    if (spent) this.spentSinceTrim?.add(spent.family);
+    return spent;
   }
 
   markSpent(
@@ -260,18 +266,26 @@ export class TokenTable {
   }
 
   /**
-   * Deletes all but the newest `keepSpent` spent refresh tokens of every family (kept for reuse detection; a
-   * used code is kept). Returns how many.
+   * Deletes all but the newest `keepSpent` spent refresh tokens of each family that spent one since the last
+   * trim (kept for reuse detection; a used code is kept), so a trim costs what the rotations since the last one
+   * left, not the whole table. The first trim after the object starts (memory lost) looks at every family.
+   * Returns how many rows went.
    */
   trimSpent(keepSpent: number): number {
-    return this.sql.exec(
+    const families = this.spentSinceTrim;
+    if (families?.size === 0) return 0;
+    const onlyThose = families ? "family IN (SELECT value FROM json_each(?)) AND" : "";
+    const deleted = this.sql.exec(
       `DELETE FROM tokens WHERE rowid IN (
          SELECT rowid FROM (
            SELECT rowid, ROW_NUMBER() OVER (PARTITION BY family ORDER BY spent_at DESC, rowid DESC) AS newer
-           FROM tokens WHERE state = 'spent' AND kind = 'refresh')
+           FROM tokens WHERE ${onlyThose} state = 'spent' AND kind = 'refresh')
          WHERE newer > ?)`,
+      ...(families ? [JSON.stringify([...families])] : []),
       keepSpent,
     ).rowsWritten;
+    this.spentSinceTrim = new Set();
+    return deleted;
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
