@@ -204,14 +204,20 @@ describe("gateway validation cache", () => {
     const restore = await runInDurableObject(shardStub(env, route), (instance) => {
       const bindings = (instance as unknown as { env: { VALIDATION_CACHE: KVNamespace } }).env;
       const real = bindings.VALIDATION_CACHE;
-      bindings.VALIDATION_CACHE = Object.assign(Object.create(real), {
-        put: async (...args: Parameters<KVNamespace["put"]>) => {
-          // Locally the Worker and its objects share one set of bindings: the revocation's marker comes here too.
-          const what = String(args[1]).includes("revokedAt") ? "marker" : "fill";
-          events.push(`${what} started`);
-          if (what === "fill") await new Promise((resolve) => setTimeout(resolve, 300));
-          await real.put(...args);
-          events.push(`${what} written`);
+      const put = async (...args: Parameters<KVNamespace["put"]>) => {
+        // Locally the Worker and its objects share one set of bindings: the revocation's marker comes here too.
+        const what = String(args[1]).includes("revokedAt") ? "marker" : "fill";
+        events.push(`${what} started`);
+        if (what === "fill") await new Promise((resolve) => setTimeout(resolve, 300));
+        await real.put(...args);
+        events.push(`${what} written`);
+      };
+      // Every other method is the real binding's, called on it (a binding's methods refuse any other `this`).
+      bindings.VALIDATION_CACHE = new Proxy(real, {
+        get(target, name) {
+          if (name === "put") return put;
+          const value = Reflect.get(target, name);
+          return typeof value === "function" ? value.bind(target) : value;
         },
       });
       return () => {
