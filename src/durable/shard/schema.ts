@@ -63,22 +63,8 @@ const COLUMNS = [
   "user_epoch",
 ] as const;
 
-/** What rotation's pre-check reads of a presented refresh token: what minting its successor needs, nothing sealed. */
-export type PresentedRefresh = Pick<
-  TokenRow,
-  | "kind"
-  | "state"
-  | "family"
-  | "grant_type"
-  | "user"
-  | "granted_scope"
-  | "public_client"
-  | "user_epoch"
-  | "expires_at"
->;
-const PRESENTED_COLUMNS = [
-  "kind",
-  "state",
+/** What minting a refresh token's successor needs of its row: the grant it continues, nothing sealed. */
+const GRANT_COLUMNS = [
   "family",
   "grant_type",
   "user",
@@ -86,20 +72,16 @@ const PRESENTED_COLUMNS = [
   "public_client",
   "user_epoch",
   "expires_at",
-] as const satisfies ReadonlyArray<keyof PresentedRefresh>;
+] as const satisfies ReadonlyArray<keyof TokenRow>;
+type GrantColumns = Pick<TokenRow, (typeof GRANT_COLUMNS)[number]>;
 
-/** What spending a refresh token returns: what minting its successor needs, and the sibling it superseded. */
-export type SpentRefresh = Omit<PresentedRefresh, "kind" | "state"> & Pick<TokenRow, "sibling_hash">;
-const SPENT_COLUMNS = [
-  "family",
-  "grant_type",
-  "user",
-  "granted_scope",
-  "public_client",
-  "user_epoch",
-  "expires_at",
-  "sibling_hash",
-] as const satisfies ReadonlyArray<keyof SpentRefresh>;
+/** What rotation's pre-check reads of a presented refresh token: its kind and state, and its grant. */
+export type PresentedRefresh = GrantColumns & Pick<TokenRow, "kind" | "state">;
+const PRESENTED_COLUMNS = ["kind", "state", ...GRANT_COLUMNS] as const;
+
+/** What spending a refresh token returns: its grant, and the sibling it superseded. */
+export type SpentRefresh = GrantColumns & Pick<TokenRow, "sibling_hash">;
+const SPENT_COLUMNS = [...GRANT_COLUMNS, "sibling_hash"] as const;
 
 /** How long a revoked row is kept (so that a repeated revocation is recognised) before it is purged. */
 export const REVOKED_RETENTION_MS = 24 * 3600_000;
