@@ -104,7 +104,8 @@ describe('the user store, sharded (README "Users: the user store")', () => {
     const names = Array.from({ length: 50 }, () => unique("parallel"));
     await seedUsers(names, "parallel-Passw0rd");
     const stores = new Set(names.map(storeOf));
-    expect(stores.size).toBeGreaterThan(20);
+    // 50 random names fill about 25 of the 32 stores (standard deviation 1.8; 20 or fewer in 0.3 % of runs, which made this flaky at > 20); 15 or fewer is a 5-sigma event.
+    expect(stores.size).toBeGreaterThan(15);
     // Every grant is held at its mint (after its user store admitted it and its password was checked) until all
     // 50 are there: all 50 are in flight at once, not one after another.
     const hold = holdSealing(50);
