@@ -15,6 +15,8 @@ export const PORTS = {
   baselineInspector: 8904,
   mainNoJwt: 8905,
   mainNoJwtInspector: 8906,
+  sqlCost: 8907,
+  sqlCostInspector: 8908,
 };
 export const ADMIN_TOKEN = "bench-admin-token";
 export const PASSWORD = "bench-Passw0rd!";
