@@ -10,8 +10,10 @@
 //    https origin or is still an RFC 2606 example host: the issuer is what tokens and metadata call the service
 //    (RFC 8414 §2), so it must be the real host before clients see it. Inside `npm test` the shipped
 //    placeholder is reported as a note, not a failure.
-// 4. `wrangler deploy --dry-run` bundles the Worker for each environment, so a broken bundle fails here.
-// Runs inside `npm test` for staging and production; `npm run deploy:<env>` runs it for that environment first.
+// 4. `wrangler deploy --dry-run` bundles the Worker for each environment (and, without --env, for the top level
+//    that `npm run deploy` deploys), so a broken bundle fails here.
+// Runs inside `npm test` for the top level, staging and production; `npm run deploy` runs it so too, and
+// `npm run deploy:<env>` for that environment only.
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,10 +97,14 @@ if (problems.length > 0) {
 
 const env = { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 
-/** `wrangler deploy --dry-run` for one environment: bundles and checks the configuration, uploads nothing. */
+/**
+ * `wrangler deploy --dry-run` for one environment (null: the top level, as `npm run deploy` deploys it):
+ * bundles and checks the configuration, uploads nothing.
+ */
 function dryRun(name) {
-  const outdir = mkdtempSync(join(tmpdir(), `ekm-dry-run-${name}-`));
-  const args = ["deploy", "--dry-run", "--config", configPath, "--env", name, "--outdir", outdir];
+  const outdir = mkdtempSync(join(tmpdir(), `ekm-dry-run-${name ?? "top-level"}-`));
+  const args = ["deploy", "--dry-run", "--config", configPath, "--outdir", outdir];
+  if (name !== null) args.push("--env", name);
   const child = spawn(join(root, "node_modules/.bin/wrangler"), args, { cwd: root, env });
   let output = "";
   child.stdout.on("data", (chunk) => {
@@ -116,12 +122,14 @@ function dryRun(name) {
 }
 
 let failed = false;
-for (const { name, status, output } of await Promise.all(environments.map(dryRun))) {
+const bundled = requested > 0 ? environments : [null, ...environments];
+for (const { name, status, output } of await Promise.all(bundled.map(dryRun))) {
+  const what = name === null ? "the top level" : `--env ${name}`;
   if (status !== 0) {
     failed = true;
-    console.error(`wrangler deploy --dry-run --env ${name} failed:\n${output}`);
+    console.error(`wrangler deploy --dry-run (${what}) failed:\n${output}`);
   } else {
-    console.log(`check:deploy: --env ${name} bundles (${/Total Upload: ([^\n]+)/.exec(output)?.[1] ?? "?"})`);
+    console.log(`check:deploy: ${what} bundles (${/Total Upload: ([^\n]+)/.exec(output)?.[1] ?? "?"})`);
   }
 }
 process.exit(failed ? 1 : 0);

@@ -75,3 +75,20 @@ test("production must run as ENVIRONMENT = production, so the Worker itself dema
   assert.equal(result.status, 1, result.stdout + result.stderr);
   assert.match(result.stderr, /\[env\.production\]: vars must set ENVIRONMENT = "production"/);
 });
+
+test("npm run deploy is the deploy check, then wrangler deploy of the top level: its --dry-run passes from a clone", () => {
+  const outdir = mkdtempSync(join(ROOT, ".deploy-dry-run-"));
+  try {
+    const result = spawnSync("npm", ["run", "deploy", "--", "--dry-run", "--outdir", outdir], {
+      cwd: ROOT,
+      env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" },
+      encoding: "utf8",
+    });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /check:deploy: the top level bundles/);
+    assert.match(result.stdout, /--dry-run: exiting now/);
+    assert.ok(readFileSync(join(outdir, "index.js"), "utf8").length > 0);
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+});
