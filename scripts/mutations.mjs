@@ -312,6 +312,14 @@ export const mutations = [
     tests: ["test/oauth/refresh.test.ts"],
   },
   {
+    id: "rotation-trim-first-batch-only",
+    file: "src/durable/shard/schema.ts",
+    search: "for (let i = 0; i < all.length; i += TRIM_BATCH) {",
+    replace: "for (let i = 0; i < Math.min(all.length, TRIM_BATCH); i += TRIM_BATCH) {",
+    rule: "Storage per family stays bounded however many families rotated since the last clean-up",
+    tests: ["test/durable/cleanup.test.ts"],
+  },
+  {
     id: "rotation-unknown-epoch-admitted",
     file: "src/durable/shard/rotation.ts",
     search: "if (credential && context.users.known(credential.user) === null) throw new UnknownUserEpoch();",

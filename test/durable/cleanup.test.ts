@@ -1,7 +1,8 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { shardStub } from "../../src/durable/names";
-import { createApp, createUser, passwordToken, refresh, token } from "../helpers";
+import { SPENT_PER_FAMILY, TokenTable } from "../../src/durable/shard/schema";
+import { createApp, createUser, passwordToken, refresh, token, unique } from "../helpers";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -36,5 +37,54 @@ describe("ClientShard clean-up alarm", () => {
     // Never-expiring tokens stay.
     await runDurableObjectAlarm(foreverShard);
     expect(await count(foreverShard)).toBe(1);
+  });
+});
+
+describe("trimming families' spent refresh tokens", () => {
+  it("trims every family that rotated since the last trim, however many (in batches), to its newest 8", async () => {
+    const FAMILIES = 1001;
+    const shard = shardStub(env, { consumerKey: unique("trim"), shard: 0 });
+    const result = await runInDurableObject(shard, (_instance, state) => {
+      const sql = state.storage.sql;
+      // Each family: 8 spent refresh tokens (newest first by spent_at) and 2 live ones.
+      for (let f = 0; f < FAMILIES; f++) {
+        for (let t = 0; t < 10; t++) {
+          const spent = t < 8;
+          sql.exec(
+            `INSERT INTO tokens (hash, kind, state, family, grant_type, scope, granted_scope, key_type, issued_at,
+               expires_at, spent_at, purge_after)
+             VALUES (?, 'refresh', ?, ?, 'password', 's', 's', 'PRODUCTION', 1, ?, ?, ?)`,
+            `h-${f}-${t}`,
+            spent ? "spent" : "active",
+            `family-${f}`,
+            Date.now() + 3_600_000,
+            spent ? 1000 + t : null,
+            Date.now() + 3_600_000,
+          );
+        }
+      }
+      // A table of its own over the object's storage, as the shard's: its first trim looks at every family.
+      const tokens = new TokenTable(sql);
+      const first = tokens.trimSpent(SPENT_PER_FAMILY);
+      for (let f = 0; f < FAMILIES; f++) {
+        for (const t of [8, 9]) tokens.spendRefresh(`h-${f}-${t}`, Date.now(), `next-${f}-${t}`, null);
+      }
+      const second = tokens.trimSpent(SPENT_PER_FAMILY);
+      const counts = sql
+        .exec<{ n: number }>(
+          "SELECT COUNT(*) AS n FROM tokens WHERE state = 'spent' GROUP BY family ORDER BY n",
+        )
+        .toArray()
+        .map((row) => row.n);
+      const oldestLeft = sql
+        .exec<{ oldest: number }>("SELECT MIN(spent_at) AS oldest FROM tokens WHERE family = 'family-1000'")
+        .one().oldest;
+      return { first, second, counts: new Set(counts), oldestLeft };
+    });
+    expect(result.first).toBe(0);
+    expect(result.second).toBe(2 * FAMILIES);
+    expect(result.counts).toEqual(new Set([SPENT_PER_FAMILY]));
+    // The two oldest of family-1000 (the last batch) went: spent at 1000 and 1001.
+    expect(result.oldestLeft).toBe(1002);
   });
 });

@@ -87,6 +87,8 @@ const SPENT_COLUMNS = [...GRANT_COLUMNS, "sibling_hash"] as const;
 export const REVOKED_RETENTION_MS = 24 * 3600_000;
 /** How long a spent refresh token that never expires is remembered for reuse detection. */
 export const SPENT_RETENTION_MS = 30 * 24 * 3600_000;
+/** How many families one trim statement names (src/durable/shard/cleanup.ts trims those that rotated). */
+const TRIM_BATCH = 1000;
 /** Spent refresh tokens remembered per family for reuse detection (the newest ones). */
 export const SPENT_PER_FAMILY = 8;
 
@@ -255,19 +257,32 @@ export class TokenTable {
    */
   trimSpent(keepSpent: number): number {
     const families = this.spentSinceTrim;
-    if (families?.size === 0) return 0;
+    let deleted = 0;
+    if (families === null) {
+      deleted = this.trimFamilies(null, keepSpent);
+    } else {
+      // In batches: one statement's arguments stay far below the storage's 2 MB limit on a value.
+      const all = [...families];
+      for (let i = 0; i < all.length; i += TRIM_BATCH) {
+        deleted += this.trimFamilies(all.slice(i, i + TRIM_BATCH), keepSpent);
+      }
+    }
+    this.spentSinceTrim = new Set();
+    return deleted;
+  }
+
+  /** {@link trimSpent} for the given families (null: all of them). */
+  private trimFamilies(families: string[] | null, keepSpent: number): number {
     const onlyThose = families ? "family IN (SELECT value FROM json_each(?)) AND" : "";
-    const deleted = this.sql.exec(
+    return this.sql.exec(
       `DELETE FROM tokens WHERE rowid IN (
          SELECT rowid FROM (
            SELECT rowid, ROW_NUMBER() OVER (PARTITION BY family ORDER BY spent_at DESC, rowid DESC) AS newer
            FROM tokens WHERE ${onlyThose} state = 'spent' AND kind = 'refresh')
          WHERE newer > ?)`,
-      ...(families ? [JSON.stringify([...families])] : []),
+      ...(families ? [JSON.stringify(families)] : []),
       keepSpent,
     ).rowsWritten;
-    this.spentSinceTrim = new Set();
-    return deleted;
   }
 
   /** Revokes every live token of the shard, or those of one grant type; returns active access-token hashes. */
