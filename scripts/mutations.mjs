@@ -320,6 +320,14 @@ export const mutations = [
     tests: ["test/durable/cleanup.test.ts"],
   },
   {
+    id: "shard-name-required-at-start",
+    file: "src/durable/client-shard.ts",
+    search: "new UserEpochs(env, ctx.storage.sql, () => objectName(ctx));",
+    replace: "new UserEpochs(env, ctx.storage.sql, ((name) => () => name)(objectName(ctx)));",
+    rule: "A shard woken by its alarm (no name) still cleans up and publishes its pending purges",
+    tests: ["test/durable/cleanup.test.ts"],
+  },
+  {
     id: "rotation-unknown-epoch-admitted",
     file: "src/durable/shard/rotation.ts",
     search: "if (credential && context.users.known(credential.user) === null) throw new UnknownUserEpoch();",

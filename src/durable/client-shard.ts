@@ -63,7 +63,7 @@ export class ClientShard extends DurableObject<Env> {
     migrate(ctx.storage, SHARD_MIGRATIONS);
     this.tokens = new TokenTable(ctx.storage.sql);
     const forms = new SpentForms(ctx.storage.sql);
-    this.users = new UserEpochs(env, ctx.storage.sql, objectName(ctx));
+    this.users = new UserEpochs(env, ctx.storage.sql, () => objectName(ctx));
     const config = readConfig(env);
     this.store = {
       config,
@@ -282,7 +282,10 @@ async function answer<T>(
   return result;
 }
 
-/** The shard's own name (`<consumerKey>/<shard>`): shards are always reached by name (src/durable/names.ts). */
+/**
+ * The shard's own name (`<consumerKey>/<shard>`): requests always reach a shard by name (src/durable/names.ts),
+ * but an object woken by its alarm has no name, so nothing may ask for it before a request needs it.
+ */
 function objectName(ctx: DurableObjectState): string {
   if (ctx.id.name === undefined) throw new Error("a client shard is reached by its name, not by an id");
   return ctx.id.name;

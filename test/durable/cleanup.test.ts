@@ -88,3 +88,28 @@ describe("trimming families' spent refresh tokens", () => {
     expect(result.oldestLeft).toBe(1002);
   });
 });
+
+describe("a shard woken by its alarm", () => {
+  it("runs its clean-up without being told its name (as after an eviction)", async () => {
+    // The same object as a named shard, reached by its id alone: workerd tells such an object no name, as it
+    // does when an alarm wakes an evicted object.
+    const named = env.CLIENT_SHARDS.idFromName(`${unique("nameless")}/0`);
+    const nameless = env.CLIENT_SHARDS.get(env.CLIENT_SHARDS.idFromString(named.toString()));
+    const state = await runInDurableObject(nameless, async (_instance, object) => {
+      object.storage.sql.exec(
+        `INSERT INTO tokens (hash, kind, state, family, grant_type, scope, granted_scope, key_type, issued_at,
+           expires_at, purge_after)
+         VALUES ('expired', 'access', 'active', 'f', 'client_credentials', 's', 's', 'PRODUCTION', 1, 2, 2)`,
+      );
+      await object.storage.setAlarm(Date.now() + 60_000);
+      return { name: object.id.name };
+    });
+    expect(state.name).toBeUndefined();
+    expect(await runDurableObjectAlarm(nameless)).toBe(true);
+    const left = await runInDurableObject(
+      nameless,
+      (_instance, object) => object.storage.sql.exec("SELECT COUNT(*) AS n FROM tokens").one().n,
+    );
+    expect(left).toBe(0);
+  });
+});

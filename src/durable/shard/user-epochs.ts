@@ -36,11 +36,14 @@ export class UserEpochs {
    */
   private readonly memory = new Map<string, UserEpoch>();
 
-  /** `shardName`: this shard's object name, which the user store records as one of the user's token places. */
+  /**
+   * `shardName`: this shard's object name, which the user store records as one of the user's token places. Read
+   * only when the user store is asked: an object woken by its alarm is not told its name.
+   */
   constructor(
     private readonly env: Env,
     private readonly sql: SqlStorage,
-    private readonly shardName: string,
+    private readonly shardName: () => string,
   ) {}
 
   known(user: string): UserEpoch | null {
@@ -60,7 +63,7 @@ export class UserEpochs {
     if (!credential) return null;
     const fetched = this.known(credential.user)
       ? null
-      : await userStoreOf(this.env, credential.user).userEpoch(credential.user, this.shardName);
+      : await userStoreOf(this.env, credential.user).userEpoch(credential.user, this.shardName());
     return { ...credential, fetched };
   }
 
