@@ -1,5 +1,6 @@
 import type { AccessTokenFacts } from "../../cache/facts";
 import type { ClientRecord } from "../../core/client-record";
+import { NEVER_EXPIRES_IN } from "../../core/config";
 import type { Introspection, SubjectToken } from "./protocol";
 import type { TokenRow } from "./schema";
 
@@ -27,7 +28,9 @@ export function introspection(
     client_id: record.consumerKey,
     username,
     token_type: row.kind === "access" ? "Bearer" : "refresh_token",
-    ...(row.expires_at !== null ? { exp: Math.floor(row.expires_at / 1000) } : {}),
+    // A token that never expires reports `exp` NEVER_EXPIRES_IN seconds after `iat`, as its `expires_in` and a
+    // JWT access token's `exp` do: clients that require `exp` (it is OPTIONAL in RFC 7662 §2.2) get one.
+    exp: Math.floor((row.expires_at ?? row.issued_at + NEVER_EXPIRES_IN * 1000) / 1000),
     iat: Math.floor(row.issued_at / 1000),
     sub: username,
     key_type: record.keyType,
