@@ -106,6 +106,16 @@ export const applicationRoutes = adminRouter()
   });
 
 async function update(env: Env, id: string, body: Settings) {
+  if (body.owner !== undefined || body.shards !== undefined) {
+    // A REST client may send back what GET gave it: the owner and shard count as they are pass, others do not.
+    const current = unwrap(await registryStub(env).getApplication(id));
+    const sameOwner =
+      body.owner === undefined ||
+      (typeof body.owner === "string" && canonicalUserName(body.owner) === current.owner);
+    const sameShards = body.shards === undefined || body.shards === current.shards;
+    if (!sameOwner || !sameShards)
+      throw new AdminError(400, "invalid_request", "owner and shards cannot be changed");
+  }
   const changes = { name: body.name ?? undefined, ...settingsOf(body) };
   const defined = Object.fromEntries(Object.entries(changes).filter(([, value]) => value !== undefined));
   return unwrap(await registryStub(env).updateApplication(id, defined));

@@ -2,7 +2,17 @@ import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { kvKeys } from "../../src/core/cache-keys";
 import { userStoreOf } from "../../src/durable/names";
-import { admin, adminJson, call, createApp, createUser, introspect, passwordToken, token } from "../helpers";
+import {
+  admin,
+  adminJson,
+  call,
+  createApp,
+  createUser,
+  introspect,
+  passwordToken,
+  token,
+  unique,
+} from "../helpers";
 
 describe("admin API authentication", () => {
   it("answers 401 with a JSON error without the admin token", async () => {
@@ -187,6 +197,27 @@ describe("/admin/applications", () => {
     const app = await createApp();
     expect((await admin("POST", `/applications/${app.id}/keys/STAGING/regenerate-secret`)).status).toBe(404);
     expect((await admin("PATCH", `/applications/${app.id}`, { owner: "someone" })).status).toBe(400);
+    expect((await admin("PATCH", `/applications/${app.id}`, { shards: 3 })).status).toBe(400);
+  });
+
+  it("takes back its own GET representation with a change (owner and shards as they are pass)", async () => {
+    const app = await createApp();
+    const shown = (await (await admin("GET", `/applications/${app.id}`)).json()) as Record<string, unknown>;
+    const { keys: _keys, ...representation } = shown;
+    const renamed = unique("renamed");
+    const put = await admin("PUT", `/applications/${app.id}`, { ...representation, name: renamed });
+    expect(put.status).toBe(200);
+    expect(await put.json()).toMatchObject({ name: renamed, owner: shown.owner, shards: shown.shards });
+    // The owner spelled without its tenant is the same owner.
+    const owner = String(shown.owner).replace(/@carbon\.super$/, "");
+    expect((await admin("PATCH", `/applications/${app.id}`, { owner, name: `${renamed}-2` })).status).toBe(
+      200,
+    );
+    expect((await admin("PUT", `/applications/${app.id}`, { ...representation, owner: "else" })).status).toBe(
+      400,
+    );
+    const stored = (await (await admin("GET", `/applications/${app.id}`)).json()) as Record<string, unknown>;
+    expect(stored).toMatchObject({ name: `${renamed}-2`, owner: shown.owner, shards: shown.shards });
   });
 
   it("deletes an application: its keys stop authenticating and its tokens die", async () => {

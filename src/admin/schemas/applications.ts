@@ -99,12 +99,14 @@ export const ApplicationChanges = z
       .optional()
       .openapi({ type: "string", maxLength: 100 }),
     ...settings,
-    owner: z.unknown().optional().openapi({ description: "Cannot be changed" }),
-    shards: z.unknown().optional().openapi({ description: "Cannot be changed" }),
-  })
-  .superRefine((body, ctx) => {
-    if (body.owner !== undefined || body.shards !== undefined)
-      ctx.addIssue({ code: "custom", message: "owner and shards cannot be changed" });
+    owner: z
+      .unknown()
+      .optional()
+      .openapi({ description: "Cannot be changed: accepted only as the application's own (as GET shows it)" }),
+    shards: z
+      .unknown()
+      .optional()
+      .openapi({ description: "Cannot be changed: accepted only as the application's own (as GET shows it)" }),
   })
   .openapi("ApplicationChanges");
 
