@@ -328,6 +328,14 @@ export const mutations = [
     tests: ["test/durable/cleanup.test.ts"],
   },
   {
+    id: "revoke-expired-keeps-grant",
+    file: "src/durable/shard/revocation.ts",
+    search: '    if (found.state !== "active") return { outcome: {}, purge: [] };\n',
+    replace: '    if (found.state === "active") return { outcome: {}, purge: [] };\n',
+    rule: "Revoking either token of a pair revokes both, also when the one presented has expired",
+    tests: ["test/oauth/revoke.test.ts"],
+  },
+  {
     id: "rotation-unknown-epoch-admitted",
     file: "src/durable/shard/rotation.ts",
     search: "if (credential && context.users.known(credential.user) === null) throw new UnknownUserEpoch();",

@@ -260,6 +260,23 @@ describe("POST /introspect (RFC 7662)", () => {
     expect((await introspect(foreignToken.body.access_token)).active).toBe(true);
   });
 
+  it("ends the grant of an expired access token too, naming nothing: its refresh token stops working", async () => {
+    const app = await createApp({ accessTokenValidity: 1 });
+    const keys = app.keys.PRODUCTION;
+    const user = await createUser();
+    const pair = await passwordToken(keys, user);
+    const kept = await passwordToken(keys, user);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await introspect(pair.access_token)).toEqual({ active: false });
+    await expectBareOk(await revoke(keys, { token: pair.access_token }));
+    expect(await tokenState(pair.refresh_token as string)).toBe("revoked");
+    const refreshed = await refresh(keys, pair.refresh_token as string);
+    expect(refreshed.status).toBe(400);
+    expect(refreshed.body.error).toBe("invalid_grant");
+    // Another grant of the same user is untouched.
+    expect((await refresh(keys, kept.refresh_token as string)).status).toBe(200);
+  });
+
   it("answers active:false for unknown, malformed, revoked, spent and expired tokens", async () => {
     expect(await introspect("garbage")).toEqual({ active: false });
     const app = await createApp();

@@ -102,11 +102,15 @@ export const ApplicationChanges = z
     owner: z
       .unknown()
       .optional()
-      .openapi({ description: "Cannot be changed: accepted only as the application's own (as GET shows it)" }),
+      .openapi({
+        description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
+      }),
     shards: z
       .unknown()
       .optional()
-      .openapi({ description: "Cannot be changed: accepted only as the application's own (as GET shows it)" }),
+      .openapi({
+        description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
+      }),
   })
   .openapi("ApplicationChanges");
 
