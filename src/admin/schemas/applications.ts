@@ -99,18 +99,12 @@ export const ApplicationChanges = z
       .optional()
       .openapi({ type: "string", maxLength: 100 }),
     ...settings,
-    owner: z
-      .unknown()
-      .optional()
-      .openapi({
-        description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
-      }),
-    shards: z
-      .unknown()
-      .optional()
-      .openapi({
-        description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
-      }),
+    owner: z.unknown().optional().openapi({
+      description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
+    }),
+    shards: z.unknown().optional().openapi({
+      description: "Cannot be changed: accepted only as the application's own (as GET shows it)",
+    }),
   })
   .openapi("ApplicationChanges");
 
