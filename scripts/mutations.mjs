@@ -543,8 +543,8 @@ export const mutations = [
   {
     id: "seal-purpose-unbound",
     file: "src/crypto/secrets.ts",
-    search: '? { name: "AES-GCM", iv, additionalData: purposeData(purpose) }',
-    replace: '? { name: "AES-GCM", iv }',
+    search: '{ name: "AES-GCM", iv, additionalData: purposeData(purpose) };',
+    replace: '{ name: "AES-GCM", iv };',
     rule: "A value sealed for one purpose (a sibling) opens for no other (a successor): the purpose is bound",
     tests: ["test/crypto/secrets.test.ts"],
   },

@@ -23,14 +23,20 @@ export function base64url(bytes: Uint8Array): string {
   return out;
 }
 
-export function fromBase64url(text: string): Uint8Array {
-  const normal = text.replace(/-/g, "+").replace(/_/g, "/");
-  const padded = normal + "=".repeat((4 - (normal.length % 4)) % 4);
-  const binary = atob(padded);
+/** Standard base64 (RFC 4648 §4) to bytes; throws on anything `atob` refuses. */
+export function fromBase64(text: string): Uint8Array {
+  const binary = atob(text);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
   return bytes;
 }
 
+export function fromBase64url(text: string): Uint8Array {
+  const normal = text.replace(/-/g, "+").replace(/_/g, "/");
+  return fromBase64(normal + "=".repeat((4 - (normal.length % 4)) % 4));
+}
+
 export const utf8 = new TextEncoder();
 export const fromUtf8 = new TextDecoder();
+/** Fatal: bytes that are not UTF-8 throw instead of being repaired. Shared, as it is never used streaming. */
+export const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });

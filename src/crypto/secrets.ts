@@ -40,22 +40,39 @@ const OPAQUE_TOKEN = /^[^.]+\.[^.]+\.([A-Za-z0-9_-]{43})$/;
 /** Marks a value sealed under a token's own random bits (no tag: under a SHA-256 of purpose and secret). */
 const TOKEN_KEYED = "t";
 
+/** What every sealing key or additional data starts with, then the purpose. */
+const SEAL_DOMAIN = "edge-key-manager/seal/";
+
 /** AES-GCM additional data: what a sealed value is for, so a value sealed for one purpose opens for no other. */
 function purposeData(purpose: string): Uint8Array {
-  return utf8.encode(`edge-key-manager/seal/${purpose}`);
-}
-
-function tokenKey(bits: Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", bits, "AES-GCM", false, ["encrypt", "decrypt"]);
+  return utf8.encode(`${SEAL_DOMAIN}${purpose}`);
 }
 
 /** The key of untagged values (and of secrets that are not opaque tokens): SHA-256 of purpose and secret. */
 async function derivedKey(secret: string, purpose: string): Promise<CryptoKey> {
-  const material = await crypto.subtle.digest(
-    "SHA-256",
-    utf8.encode(`edge-key-manager/seal/${purpose}\0${secret}`),
-  );
+  const material = await crypto.subtle.digest("SHA-256", utf8.encode(`${SEAL_DOMAIN}${purpose}\0${secret}`));
   return crypto.subtle.importKey("raw", material, "AES-GCM", false, ["encrypt", "decrypt"]);
+}
+
+/** An opaque token's 43-character random tail, or null for any other secret. */
+function randomTail(secret: string): string | null {
+  return OPAQUE_TOKEN.exec(secret)?.[1] ?? null;
+}
+
+/**
+ * The AES-GCM key and parameters for sealing under `secret`: keyed by the token's own random `bits` (the
+ * purpose as additional data), or, with `bits` null, by the SHA-256 of purpose and secret.
+ */
+async function sealing(secret: string, purpose: string, bits: string | null, iv: Uint8Array) {
+  if (bits === null) {
+    return { key: await derivedKey(secret, purpose), params: { name: "AES-GCM", iv } };
+  }
+  const key = await crypto.subtle.importKey("raw", fromBase64url(bits), "AES-GCM", false, [
+    "encrypt",
+    "decrypt",
+  ]);
+  const params: SubtleCryptoEncryptAlgorithm = { name: "AES-GCM", iv, additionalData: purposeData(purpose) };
+  return { key, params };
 }
 
 /**
@@ -68,14 +85,11 @@ async function derivedKey(secret: string, purpose: string): Promise<CryptoKey> {
  */
 export async function sealWith(secret: string, purpose: string, plaintext: string): Promise<string> {
   const iv = crypto.getRandomValues(new Uint8Array(12));
-  const bits = OPAQUE_TOKEN.exec(secret)?.[1];
-  const key = bits ? await tokenKey(fromBase64url(bits)) : await derivedKey(secret, purpose);
-  const params: SubtleCryptoEncryptAlgorithm = bits
-    ? { name: "AES-GCM", iv, additionalData: purposeData(purpose) }
-    : { name: "AES-GCM", iv };
+  const bits = randomTail(secret);
+  const { key, params } = await sealing(secret, purpose, bits, iv);
   const ciphertext = new Uint8Array(await crypto.subtle.encrypt(params, key, utf8.encode(plaintext)));
   const sealed = `${base64url(iv)}.${base64url(ciphertext)}`;
-  return bits ? `${TOKEN_KEYED}.${sealed}` : sealed;
+  return bits === null ? sealed : `${TOKEN_KEYED}.${sealed}`;
 }
 
 /** The inverse of {@link sealWith}; `null` when the secret or purpose is wrong or the data was altered. */
@@ -84,20 +98,11 @@ export async function unsealWith(secret: string, purpose: string, sealed: string
   const tokenKeyed = parts.length === 3 && parts[0] === TOKEN_KEYED;
   const [iv, body] = tokenKeyed ? parts.slice(1) : parts;
   if (!iv || !body || (!tokenKeyed && parts.length !== 2)) return null;
+  const bits = tokenKeyed ? randomTail(secret) : null;
+  if (tokenKeyed && bits === null) return null;
   try {
-    let key: CryptoKey;
-    let params: SubtleCryptoEncryptAlgorithm;
-    if (tokenKeyed) {
-      const bits = OPAQUE_TOKEN.exec(secret)?.[1];
-      if (!bits) return null;
-      key = await tokenKey(fromBase64url(bits));
-      params = { name: "AES-GCM", iv: fromBase64url(iv), additionalData: purposeData(purpose) };
-    } else {
-      key = await derivedKey(secret, purpose);
-      params = { name: "AES-GCM", iv: fromBase64url(iv) };
-    }
-    const plaintext = await crypto.subtle.decrypt(params, key, fromBase64url(body));
-    return fromUtf8.decode(plaintext);
+    const { key, params } = await sealing(secret, purpose, bits, fromBase64url(iv));
+    return fromUtf8.decode(await crypto.subtle.decrypt(params, key, fromBase64url(body)));
   } catch {
     return null;
   }

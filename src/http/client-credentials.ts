@@ -1,11 +1,9 @@
 import type { ClientCredentials } from "../core/client-credentials";
 import { requestSource } from "../core/request-source";
 import { isConsumerKey } from "../core/token-format";
+import { fromBase64, strictUtf8 } from "../crypto/encoding";
 import { invalidClient, OAuthError } from "../errors/oauth-error";
 import type { FormParams } from "./form";
-
-/** Fatal: credentials that are not UTF-8 are refused. One decoder serves every request (no streaming). */
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 
 function formDecode(part: string): string {
   try {
@@ -26,10 +24,7 @@ function parseBasic(header: string): { clientId: string; clientSecret: string } 
   let decoded: string;
   try {
     if (!/^[A-Za-z0-9+/]+={0,2}$/.test(encoded)) throw new Error("not base64");
-    const binary = atob(encoded);
-    const bytes = new Uint8Array(binary.length);
-    for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-    decoded = strictUtf8.decode(bytes);
+    decoded = strictUtf8.decode(fromBase64(encoded));
   } catch {
     throw invalidClient("the Basic credentials are not valid base64");
   }

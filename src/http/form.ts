@@ -1,3 +1,4 @@
+import { strictUtf8 } from "../crypto/encoding";
 import { OAuthError } from "../errors/oauth-error";
 
 /** Largest form body accepted on the OAuth endpoints; anything bigger is refused without being read whole. */
@@ -40,9 +41,7 @@ async function readLimited(request: Request, limit: number): Promise<string> {
   return decodeUtf8(bytes);
 }
 
-/** Fatal: a body that is not UTF-8 is refused, not repaired. One decoder serves every request (no streaming). */
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
-
+/** A body that is not UTF-8 is refused, not repaired. */
 function decodeUtf8(bytes: Uint8Array): string {
   try {
     return strictUtf8.decode(bytes);

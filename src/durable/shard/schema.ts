@@ -130,8 +130,8 @@ export class TokenTable {
   /**
    * Rotation's read and spend in one statement (UPDATE … RETURNING): marks an active, unexpired refresh token
    * spent, with its successor, to be forgotten at its own expiry (or after SPENT_RETENTION_MS for one that never
-   * expires). Returns what the rotation goes on with ({@link SpentRefresh}); null when the token was not spendable (not a refresh token, already spent, revoked,
-   * expired or gone: the caller then reads it to say why).
+   * expires). Returns what the rotation goes on with ({@link SpentRefresh}); null when the token was not
+   * spendable (not a refresh token, already spent, revoked, expired or gone: the caller then reads it to say why).
    */
   spendRefresh(
     hash: string,
