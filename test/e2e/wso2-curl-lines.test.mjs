@@ -14,9 +14,12 @@ let basic;
 
 /** Runs a documented curl line through bash, exactly as a user would paste it. */
 async function curl(commandLine) {
-  const { stdout, stderr } = await run("bash", ["-c", commandLine], { timeout: 20_000 }).catch(
+  const { stdout, stderr: raw } = await run("bash", ["-c", commandLine], { timeout: 20_000 }).catch(
     (error) => error,
   );
+  // curl's progress meter redraws itself with bare carriage returns, on the same stderr as the -v lines: a
+  // verbose line may follow one on the same "line". Read a bare \r as a line break.
+  const stderr = raw.replace(/\r(?!\n)/g, "\n");
   const status = Number(/^< HTTP\/[\d.]+ (\d{3})/m.exec(stderr)?.[1] ?? 0);
   const headers = {};
   for (const match of stderr.matchAll(/^< ([A-Za-z0-9-]+): (.*?)\r?$/gm))
